@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: escrow
+author: keyfleet maintainers
+short_description: Named secrets generated once and kept in an Ansible Vault encrypted escrow file
+version_added: 0.1.0
+description:
+  - Returns the secret stored under each name in the escrow file on the controller.
+  - A name the escrow does not hold yet is generated, written to the escrow file and only then returned,
+    so no host can receive a secret that is not escrowed. Afterwards the value never changes.
+  - The file is encrypted with Ansible Vault, using the vault secrets the play runs with
+    (C(--vault-id), C(--vault-password-file), E(ANSIBLE_VAULT_PASSWORD_FILE)). Without one the lookup fails.
+  - The file is written atomically with mode V(0600), under an exclusive lock, so forks asking at the
+    same time all get the same value.
+  - Check mode does not change this; a secret asked for in check mode is generated and escrowed, so
+    the plan shows and later applies one and the same value.
+options:
+  _terms:
+    description: Names of the secrets.
+    required: true
+    type: list
+    elements: str
+  kind:
+    description:
+      - What to generate when a name is not escrowed yet.
+      - V(gossip_key) is 32 random bytes in base64, as C(consul keygen) makes.
+      - V(key256) is a 256-bit key in base64.
+      - V(password) is O(length) characters drawn from O(chars).
+      - Asking for a stored name with another kind fails rather than return a secret of the wrong shape.
+    type: str
+    default: key256
+    choices: [gossip_key, key256, password]
+  length:
+    description: Length of a V(password). At least 8.
+    type: int
+    default: 32
+  chars:
+    description: Characters a V(password) is drawn from. At least 10 distinct ones.
+    type: str
+    default: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
+  file:
+    description: Path of the escrow file on the controller. Its directory is created with mode V(0700).
+    type: path
+    default: ~/.keyfleet/escrow.vault
+    vars:
+      - name: keyfleet_escrow_file
+    env:
+      - name: KEYFLEET_ESCROW_FILE
+notes:
+  - Keep the escrow file and its vault password backed up. They are the only copy of keys that
+    cannot be changed later (for example a Resilio master password).
+"""
+
+EXAMPLES = r"""
+- name: Consul gossip key, generated on first use
+  ansible.builtin.set_fact:
+    consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key') }}"
+  no_log: true
+
+- name: A 40 character password
+  ansible.builtin.debug:
+    msg: "{{ lookup('keyfleet.encryption.escrow', 'redis_password', kind='password', length=40) | length }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: The secret of each name, in the order of the names.
+  type: list
+  elements: str
+"""
+
+from ansible import constants as C
+from ansible.errors import AnsibleLookupError
+from ansible.parsing.vault import VaultLib, match_encrypt_secret
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError
+
+
+def _vault_secrets(loader):
+    vault = getattr(loader, '_vault', None)
+    secrets = getattr(vault, 'secrets', None)
+    if secrets:
+        return secrets
+    try:  # ansible-core 2.19+ also keeps them in a context object
+        from ansible.parsing.vault import VaultSecretsContext
+        ctx = VaultSecretsContext.current(optional=True)
+        return ctx.secrets if ctx else None
+    except ImportError:
+        return None
+
+
+class LookupModule(LookupBase):
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        path = self.get_option('file')
+        secrets = _vault_secrets(self._loader)
+        if not secrets:
+            raise AnsibleLookupError(
+                'keyfleet.encryption.escrow: no vault secret in this run, so the escrow file %s cannot be '
+                'encrypted or read. Run with --vault-id, --vault-password-file or ANSIBLE_VAULT_PASSWORD_FILE.' % path)
+        try:
+            vault_id, secret = match_encrypt_secret(secrets, C.DEFAULT_VAULT_ENCRYPT_IDENTITY)
+        except Exception as e:
+            raise AnsibleLookupError('keyfleet.encryption.escrow: no usable vault secret to encrypt %s: %s' % (path, e))
+        vault = VaultLib(secrets)
+
+        escrow = Escrow(path,
+                        encrypt=lambda b: vault.encrypt(b, secret=secret, vault_id=vault_id),
+                        decrypt=vault.decrypt)
+        try:
+            return [escrow.get(name, self.get_option('kind'), self.get_option('length'), self.get_option('chars'))
+                    for name in terms]
+        except EscrowError as e:
+            raise AnsibleLookupError('keyfleet.encryption.escrow: %s' % e)

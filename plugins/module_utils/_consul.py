@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Consul HTTP API client and the encryption state derived from it.
+
+Private to this collection: the interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.urls import open_url
+
+# /v1/agent/members Status values (serf.MemberStatus).
+MEMBER_STATUS = {0: 'none', 1: 'alive', 2: 'leaving', 3: 'left', 4: 'failed'}
+
+# Gossip stages of a running-cluster migration (the reference's steps 2-4).
+# stage: (encrypted, encrypt_verify_incoming, encrypt_verify_outgoing)
+GOSSIP_STAGES = {
+    0: (False, False, False),
+    1: (True, False, False),
+    2: (True, False, True),
+    3: (True, True, True),
+}
+GOSSIP_STAGE_NAMES = {
+    0: 'unencrypted',
+    1: 'key installed, verify_incoming/outgoing off',
+    2: 'verify_outgoing on (sends encrypted, accepts plain)',
+    3: 'verify_incoming and verify_outgoing on (encrypted only)',
+}
+
+COMMON_ARGUMENT_SPEC = dict(
+    url=dict(type='str', default='http://127.0.0.1:8500'),
+    token=dict(type='str', no_log=True),
+    ca_path=dict(type='path'),
+    validate_certs=dict(type='bool', default=True),
+    timeout=dict(type='float', default=5.0),
+)
+
+
+class ConsulError(Exception):
+    pass
+
+
+def key_fingerprint(key):
+    """A short, non-reversible name for a gossip key, safe to print and compare.
+
+    Equal to ``(key | hash('sha256'))[:16]`` in Jinja, so roles can compare without the module
+    ever returning the key itself.
+    """
+    return hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]
+
+
+def gossip_stage(encrypted, verify_incoming, verify_outgoing):
+    """The migration stage an agent is at. Anything not a known stage counts as the lowest it satisfies."""
+    if not encrypted:
+        return 0
+    if not verify_outgoing:
+        return 1
+    return 3 if verify_incoming else 2
+
+
+def _flag(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() == 'true'
+
+
+def normalize_self(data):
+    """Encryption state from ``GET /v1/agent/self`` for Consul 1.8-1.11 and 1.12+ layouts."""
+    cfg = data.get('Config') or {}
+    dbg = data.get('DebugConfig') or {}
+    stats = data.get('Stats') or {}
+    static = dbg.get('StaticRuntimeConfig')
+    if static is not None:  # 1.12+
+        enc_src = static
+        tls_cfg = dbg.get('TLS') or {}
+        rpc = tls_cfg.get('InternalRPC') or {}
+        https = tls_cfg.get('HTTPS') or {}
+        layout = '1.12+'
+    else:  # 1.8-1.11: everything at the top level of DebugConfig
+        enc_src = dbg
+        rpc = https = dbg
+        layout = '1.8-1.11'
+
+    encrypted = _flag((stats.get('serf_lan') or {}).get('encrypted', 'false'))
+    vin = bool(enc_src.get('EncryptVerifyIncoming', True))
+    vout = bool(enc_src.get('EncryptVerifyOutgoing', True))
+    return {
+        'node_name': cfg.get('NodeName') or dbg.get('NodeName'),
+        'datacenter': cfg.get('Datacenter') or dbg.get('Datacenter'),
+        'version': cfg.get('Version'),
+        'server': bool(cfg.get('Server', dbg.get('ServerMode', False))),
+        'data_dir': dbg.get('DataDir'),
+        'config_layout': layout,
+        'gossip': {
+            'enabled': encrypted,
+            'verify_incoming': vin,
+            'verify_outgoing': vout,
+            'stage': gossip_stage(encrypted, vin, vout),
+        },
+        'tls': {
+            'verify_incoming': bool(rpc.get('VerifyIncoming', False)),
+            'verify_outgoing': bool(rpc.get('VerifyOutgoing', False)),
+            'verify_server_hostname': bool(rpc.get('VerifyServerHostname', False)),
+            'ca_file': rpc.get('CAFile') or '',
+            'cert_file': rpc.get('CertFile') or '',
+            'https_cert_file': https.get('CertFile') or '',
+        },
+    }
+
+
+def normalize_members(data):
+    members = []
+    for m in data or []:
+        code = m.get('Status', 0)
+        tags = m.get('Tags') or {}
+        members.append({
+            'name': m.get('Name'),
+            'address': m.get('Addr'),
+            'status': MEMBER_STATUS.get(code, str(code)),
+            'status_code': code,
+            'server': tags.get('role') == 'consul',
+        })
+    return members
+
+
+def normalize_keyring(data):
+    """Rings with key fingerprints instead of keys: the output is safe to log."""
+    rings = []
+    for ring in data or []:
+        keys = ring.get('Keys') or {}
+        primary = ring.get('PrimaryKeys') or {}
+        rings.append({
+            'wan': bool(ring.get('WAN')),
+            'datacenter': ring.get('Datacenter'),
+            'segment': ring.get('Segment') or '',
+            'num_nodes': ring.get('NumNodes'),
+            'keys': dict((key_fingerprint(k), n) for k, n in keys.items()),
+            'primary_keys': sorted(key_fingerprint(k) for k in primary),
+        })
+    return rings
+
+
+def leader_name(leader_addr, members):
+    """Member name of the leader, from the ``ip:port`` that /v1/status/leader gives."""
+    host = (leader_addr or '').rsplit(':', 1)[0].strip('[]')
+    for m in members:
+        if m['address'] == host and m['server']:
+            return m['name']
+    return None
+
+
+def read_local_keyring(path):
+    """Fingerprints of the keys in ``serf/local.keyring``, or None when there is no such file.
+
+    Consul loads this file at start and then ignores the ``encrypt`` setting, so it decides
+    which key an agent really uses.
+    """
+    try:
+        with open(path) as f:
+            keys = json.load(f)
+    except (IOError, OSError):
+        return None
+    except ValueError as e:
+        raise ConsulError('%s is not a JSON key list: %s' % (path, e))
+    return [key_fingerprint(k) for k in keys]
+
+
+class ConsulClient:
+    def __init__(self, url, token=None, ca_path=None, validate_certs=True, timeout=5.0):
+        self.url = url.rstrip('/')
+        self.token = token
+        self.ca_path = ca_path
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+
+    def request(self, method, path, body=None):
+        headers = {'Content-Type': 'application/json'}
+        if self.token:
+            headers['X-Consul-Token'] = self.token
+        data = json.dumps(body) if body is not None else None
+        try:
+            resp = open_url(self.url + path, method=method, data=data, headers=headers, timeout=self.timeout,
+                            validate_certs=self.validate_certs, ca_path=self.ca_path)
+            raw = resp.read()
+        except HTTPError as e:
+            detail = e.read().decode('utf-8', 'replace').strip() if hasattr(e, 'read') else ''
+            raise ConsulError('%s %s: HTTP %s %s' % (method, path, e.code, detail))
+        except (URLError, OSError, ValueError) as e:
+            raise ConsulError('%s %s%s: %s' % (method, self.url, path, e))
+        if not raw:
+            return None
+        return json.loads(raw)
+
+    def get(self, path):
+        return self.request('GET', path)
+
+    def agent_self(self):
+        return normalize_self(self.get('/v1/agent/self'))
+
+    def members(self):
+        return normalize_members(self.get('/v1/agent/members'))
+
+    def leader(self):
+        return self.get('/v1/status/leader') or ''
+
+    def keyring(self):
+        return normalize_keyring(self.get('/v1/operator/keyring'))
+
+    def catalog_nodes(self):
+        return self.get('/v1/catalog/nodes')
+
+
+def health_problems(client, expect_stage=None, expect_members=None):
+    """Why this agent is not healthy yet, as a list of sentences (empty when healthy).
+
+    Healthy means: the agent answers, a leader is known from this node, a catalog read through
+    this node succeeds (RPC works, not only gossip), every member is alive from this node's view,
+    every expected member is present, and the gossip stage is the expected one.
+    """
+    try:
+        me = client.agent_self()
+    except ConsulError as e:
+        return ['agent does not answer: %s' % e]
+    problems = []
+    if expect_stage is not None and me['gossip']['stage'] != expect_stage:
+        problems.append('gossip stage is %s, expected %s' % (me['gossip']['stage'], expect_stage))
+    try:
+        if not client.leader():
+            problems.append('no leader known from this node')
+    except ConsulError as e:
+        problems.append('leader query failed: %s' % e)
+    try:
+        client.catalog_nodes()
+    except ConsulError as e:
+        problems.append('catalog read failed: %s' % e)
+    try:
+        members = client.members()
+    except ConsulError as e:
+        return problems + ['member list failed: %s' % e]
+    seen = dict((m['name'], m) for m in members)
+    for m in members:
+        if m['status'] not in ('alive', 'left'):
+            problems.append('member %s is %s' % (m['name'], m['status']))
+    for name in expect_members or []:
+        if name not in seen:
+            problems.append('member %s is missing' % name)
+        elif seen[name]['status'] == 'left':
+            problems.append('member %s has left' % name)
+    return problems
+
+
+def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_members=None,
+                 clock=time.monotonic, sleep=time.sleep):
+    """Poll until healthy. Returns (seconds waited, []) or (seconds waited, last problems) on timeout."""
+    start = clock()
+    while True:
+        problems = health_problems(client, expect_stage, expect_members)
+        elapsed = clock() - start
+        if not problems or elapsed >= timeout:
+            return round(elapsed, 3), problems
+        sleep(interval)
+
+
+def client_from_params(params):
+    """A client from the options of COMMON_ARGUMENT_SPEC."""
+    return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
+                        validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0))

@@ -1,0 +1,172 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_agent_info
+short_description: Read a Consul agent's encryption state through its HTTP API
+version_added: 0.1.0
+author: keyfleet maintainers
+description:
+  - Reads C(/v1/agent/self), C(/v1/agent/members), C(/v1/status/leader) and C(/v1/operator/keyring) of the
+    agent on the managed host and returns a normalized encryption state, the same for Consul 1.8-1.11
+    (flat C(DebugConfig)) and 1.12+ (C(StaticRuntimeConfig) and C(TLS.InternalRPC)).
+  - Gossip keys are never returned, only their fingerprints (the first 16 hex digits of the SHA-256 of the
+    base64 key, as C(key | hash('sha256'))) so the result is safe to log.
+  - Also reads C(<data_dir>/serf/local.keyring), which decides the key a restarted agent uses whatever the
+    C(encrypt) setting says. This works while the agent is stopped.
+  - An agent that does not answer is not an error. RV(reachable) is V(false) and RV(error) says why, so
+    callers can tell a stopped agent from a broken one.
+extends_documentation_fragment:
+  - keyfleet.encryption.consul
+  - keyfleet.encryption.attributes.info
+options:
+  data_dir:
+    description:
+      - Data directory of the agent, to find C(serf/local.keyring).
+      - Defaults to the data directory the running agent reports.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Read the agent's state
+  keyfleet.encryption.consul_agent_info:
+    data_dir: /var/lib/consul
+  register: consul_info
+
+- name: Show the gossip stage
+  ansible.builtin.debug:
+    msg: "{{ consul_info.state.gossip.stage if consul_info.reachable else 'agent down' }}"
+"""
+
+RETURN = r"""
+reachable:
+  description: Whether the agent answered.
+  returned: always
+  type: bool
+error:
+  description: Why the agent could not be read.
+  returned: when RV(reachable) is false
+  type: str
+state:
+  description: Normalized encryption state of the agent.
+  returned: when RV(reachable) is true
+  type: dict
+  contains:
+    node_name: {description: Node name., type: str}
+    datacenter: {description: Datacenter., type: str}
+    version: {description: Consul version., type: str}
+    server: {description: Whether the agent is a server., type: bool}
+    data_dir: {description: Data directory., type: str}
+    config_layout: {description: "V(1.8-1.11) or V(1.12+).", type: str}
+    gossip:
+      description: Gossip encryption.
+      type: dict
+      contains:
+        enabled: {description: Gossip is encrypted (C(serf_lan.encrypted)), type: bool}
+        verify_incoming: {description: C(encrypt_verify_incoming)., type: bool}
+        verify_outgoing: {description: C(encrypt_verify_outgoing)., type: bool}
+        stage:
+          description: >-
+            Migration stage. 0 unencrypted, 1 key with both verify flags off, 2 verify_outgoing on,
+            3 both verify flags on.
+          type: int
+    tls:
+      description: TLS settings of internal RPC.
+      type: dict
+      contains:
+        verify_incoming: {description: verify_incoming., type: bool}
+        verify_outgoing: {description: verify_outgoing., type: bool}
+        verify_server_hostname: {description: verify_server_hostname., type: bool}
+        ca_file: {description: CA file., type: str}
+        cert_file: {description: Certificate file., type: str}
+        https_cert_file: {description: Certificate file of the HTTPS API., type: str}
+  sample:
+    node_name: node1
+    datacenter: dc1
+    version: 1.8.7
+    server: true
+    data_dir: /var/lib/consul
+    config_layout: 1.8-1.11
+    gossip: {enabled: true, verify_incoming: true, verify_outgoing: true, stage: 3}
+    tls: {verify_incoming: false, verify_outgoing: false, verify_server_hostname: false,
+          ca_file: '', cert_file: '', https_cert_file: ''}
+members:
+  description: Members as this agent sees them.
+  returned: when RV(reachable) is true
+  type: list
+  elements: dict
+  sample: [{name: node1, address: 10.89.0.2, status: alive, status_code: 1, server: true}]
+leader:
+  description: Leader address (C(ip:port)); empty when this agent knows no leader.
+  returned: when RV(reachable) is true
+  type: str
+leader_name:
+  description: Member name of the leader, when it can be matched.
+  returned: when RV(reachable) is true
+  type: str
+keyring:
+  description: Rings with key fingerprints, key counts and primary keys; empty when gossip is not encrypted.
+  returned: when RV(reachable) is true
+  type: list
+  elements: dict
+  sample: [{wan: false, datacenter: dc1, segment: '', num_nodes: 3, keys: {0a1b2c3d4e5f6a7b: 3},
+            primary_keys: [0a1b2c3d4e5f6a7b]}]
+keyring_error:
+  description: Why the keyring could not be read (for example gossip encryption off).
+  returned: when the keyring could not be read
+  type: str
+local_keyring:
+  description: Fingerprints of the keys in C(serf/local.keyring); null when the file does not exist.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
+    COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, leader_name, read_local_keyring)
+
+
+def main():
+    argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = client_from_params(module.params)
+    result = dict(changed=False, reachable=False)
+
+    data_dir = module.params['data_dir']
+    try:
+        state = client.agent_self()
+    except ConsulError as e:
+        result['error'] = str(e)
+    else:
+        result.update(reachable=True, state=state)
+        data_dir = data_dir or state['data_dir']
+        try:
+            result['members'] = client.members()
+            result['leader'] = client.leader()
+            result['leader_name'] = leader_name(result['leader'], result['members'])
+        except ConsulError as e:
+            module.fail_json(msg='agent answered /v1/agent/self but not the next query: %s' % e, **result)
+        try:
+            result['keyring'] = client.keyring() if state['gossip']['enabled'] else []
+        except ConsulError as e:
+            result['keyring'] = []
+            result['keyring_error'] = str(e)
+
+    try:
+        result['local_keyring'] = read_local_keyring(os.path.join(data_dir, 'serf', 'local.keyring')) if data_dir else None
+    except ConsulError as e:
+        module.fail_json(msg=str(e), **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,221 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_config
+short_description: Write one Consul configuration fragment, validated, with secrets kept out of output
+version_added: 0.1.0
+author: keyfleet maintainers
+description:
+  - Writes O(settings) and O(secret_settings) as one JSON file in the agent's configuration directory,
+    atomically, only when its content differs.
+  - Before the file is written (and in check mode too), runs C(consul validate) on a private copy of the
+    whole configuration directory with the new file in it, so an agent is never left with a directory
+    it cannot start from.
+  - Values of O(secret_settings) never appear in the result or the diff; the diff shows them as
+    C(********) and says whether they change.
+  - Does not restart or reload the agent. The result says whether the content changed.
+extends_documentation_fragment:
+  - keyfleet.encryption.attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: Secret values are masked.
+options:
+  path:
+    description: The fragment file, in the agent's configuration directory.
+    type: path
+    required: true
+  settings:
+    description: Settings that may be shown in diffs.
+    type: dict
+    default: {}
+  secret_settings:
+    description: Settings whose values are never shown (for example C(encrypt)).
+    type: dict
+    default: {}
+  config_dir:
+    description: The directory the agent loads. Defaults to the directory of O(path).
+    type: path
+  validate:
+    description: Run C(consul validate) on the directory with the new file before writing it.
+    type: bool
+    default: true
+  validate_settings:
+    description:
+      - Settings the agent gets from elsewhere than its configuration directory, added for O(validate)
+        only. For example C({data_dir: /var/lib/consul}) for Debian's unit, which passes C(-data-dir)
+        on the command line.
+    type: dict
+    default: {}
+  consul_binary:
+    description: The consul command used for O(validate).
+    type: path
+    default: consul
+"""
+
+EXAMPLES = r"""
+- name: Gossip encryption, first stage of a running-cluster migration
+  keyfleet.encryption.consul_config:
+    path: /etc/consul.d/keyfleet-gossip.json
+    settings:
+      encrypt_verify_incoming: false
+      encrypt_verify_outgoing: false
+    secret_settings:
+      encrypt: "{{ consul_gossip_key }}"
+    owner: root
+    group: consul
+    mode: "0640"
+  register: gossip_file
+"""
+
+RETURN = r"""
+changed_keys:
+  description: Names of the settings whose values change (added, changed or removed).
+  returned: always
+  type: list
+  elements: str
+  sample: [encrypt_verify_outgoing]
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+MASK = '********'
+
+
+def masked(content, secret_names, other=None):
+    """``content`` with secret values replaced, marking those that differ from ``other``."""
+    out = {}
+    for k, v in content.items():
+        if k in secret_names:
+            out[k] = MASK if other is None or other.get(k) == v else MASK + ' (changes)'
+        else:
+            out[k] = v
+    return out
+
+
+def changed_keys(before, after):
+    return sorted(k for k in set(before) | set(after) if before.get(k, object()) != after.get(k, object()))
+
+
+def read_current(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        raw = f.read()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}  # not JSON: replaced as a whole
+    return data if isinstance(data, dict) else {}
+
+
+def render(content):
+    return json.dumps(content, indent=2, sort_keys=True) + '\n'
+
+
+def validate_dir(module, config_dir, name, text, extra):
+    """Run `consul validate` on a 0700 copy of the config dir with ``name`` replaced by ``text``.
+
+    ``extra`` holds settings the agent gets on its command line; they go into a file of their own.
+    """
+    consul = module.get_bin_path(module.params['consul_binary'], required=True)
+    tmp = tempfile.mkdtemp(prefix='keyfleet-consul-validate-')
+    try:
+        if os.path.isdir(config_dir):
+            for entry in os.listdir(config_dir):
+                src = os.path.join(config_dir, entry)
+                # Consul loads only .json and .hcl files from a config dir.
+                if os.path.isfile(src) and entry.endswith(('.json', '.hcl')):
+                    shutil.copy(src, os.path.join(tmp, entry))
+        with open(os.path.join(tmp, name), 'w') as f:
+            f.write(text)
+        if extra:
+            with open(os.path.join(tmp, '000-keyfleet-command-line.json'), 'w') as f:
+                f.write(render(extra))
+        rc, out, err = module.run_command([consul, 'validate', tmp])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if rc != 0:
+        module.fail_json(msg='consul validate refused %s with the new %s: %s' % (config_dir, name, (out + err).strip()))
+
+
+def write_atomically(module, path, text):
+    """Write through a temporary file that already has its final owner and mode when it is renamed,
+    so the secret is never readable by anybody else, not even for a moment."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.%s.' % os.path.basename(path))
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp_args = module.load_file_common_arguments(module.params, path=tmp)
+        module.set_fs_attributes_if_different(tmp_args, True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            settings=dict(type='dict', default={}),
+            secret_settings=dict(type='dict', default={}, no_log=True),
+            config_dir=dict(type='path'),
+            validate=dict(type='bool', default=True),
+            validate_settings=dict(type='dict', default={}),
+            consul_binary=dict(type='path', default='consul'),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    p = module.params
+    path = p['path']
+    secret_names = set(p['secret_settings'])
+    overlap = secret_names & set(p['settings'])
+    if overlap:
+        module.fail_json(msg='settings and secret_settings both set %s' % ', '.join(sorted(overlap)))
+    desired = dict(p['settings'], **p['secret_settings'])
+
+    current = read_current(path)
+    before = current or {}
+    keys = changed_keys(before, desired)
+    content_changed = current is None or bool(keys)
+    result = dict(changed=False, path=path, changed_keys=keys)
+    if module._diff:
+        result['diff'] = dict(before_header=path, after_header=path,
+                              before=render(masked(before, secret_names)) if current is not None else '',
+                              after=render(masked(desired, secret_names, before)))
+
+    if content_changed:
+        text = render(desired)
+        config_dir = p['config_dir'] or os.path.dirname(path)
+        if p['validate']:
+            validate_dir(module, config_dir, os.path.basename(path), text, p['validate_settings'])
+        if not module.check_mode:
+            write_atomically(module, path, text)
+        result['changed'] = True
+
+    file_args = module.load_file_common_arguments(p)
+    if not module.check_mode or current is not None:
+        result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

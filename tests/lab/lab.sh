@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The keyfleet lab: host packages, the Python venv and a cached podman image of
+# Debian bookworm with systemd as PID 1 and the real Consul 1.8.7 (Debian bullseye).
+#
+#   tests/lab/lab.sh deps    apt packages + .venv (idempotent)
+#   tests/lab/lab.sh image   build localhost/keyfleet-lab unless the recipe is unchanged
+#   tests/lab/lab.sh env     print the environment lines the Makefile exports
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+state=${KEYFLEET_LAB_STATE:-/var/tmp/keyfleet-lab}
+image=${KEYFLEET_LAB_IMAGE:-localhost/keyfleet-lab}
+venv=${KEYFLEET_VENV:-$top/.venv}
+mkdir -p "$state"
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+
+debian_mirror() {
+  # The mirror this machine already uses; CI machines are configured the same way.
+  local m
+  m=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | grep -v security | grep -oE 'https?://[^ ]+' | head -n 1)
+  printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}
+
+containers_conf() {
+  # crun cannot raise RLIMIT_NPROC here: runc with fixed ulimits (see shared/ENVIRONMENT.md).
+  local n; n=$(ulimit -Hn)
+  cat > "$state/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$n:$n", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+CONF
+}
+
+deps() {
+  local need=()
+  for p in podman runc debootstrap rsync; do command -v "$p" >/dev/null || need+=("$p"); done
+  if [ "${#need[@]}" -gt 0 ]; then
+    log "apt-get install ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap rsync >/dev/null
+  fi
+  local req="$top/tests/lab/requirements.txt" stamp="$venv/.keyfleet-req"
+  if [ ! -x "$venv/bin/ansible-playbook" ] || ! cmp -s "$req" "$stamp"; then
+    log "python venv $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+    cp "$req" "$stamp"
+  fi
+  containers_conf
+}
+
+fetch_consul() {
+  # Consul is in neither bookworm nor PyPI: take bullseye's .deb through a private
+  # apt configuration so the host's sources stay untouched. No fallback: fail loudly.
+  local d="$state/apt-bullseye" f
+  mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$state/debs"
+  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s bullseye main\n' "$(debian_mirror)" > "$d/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$d/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache")
+  if ! ls "$state"/debs/consul_1.8.7*.deb >/dev/null 2>&1; then
+    apt-get "${opts[@]}" update -qq || { log "FATAL: cannot read Debian bullseye package lists"; exit 1; }
+    (cd "$state/debs" && apt-get "${opts[@]}" -qq download consul >&2) \
+      || { log "FATAL: cannot download consul from Debian bullseye"; exit 1; }
+  fi
+  f=$(ls "$state"/debs/consul_1.8.7*.deb 2>/dev/null | head -n 1)
+  [ -n "$f" ] || { log "FATAL: no consul 1.8.7 .deb (bullseye now carries: $(ls "$state"/debs))"; exit 1; }
+  printf '%s\n' "$f"
+}
+
+recipe_hash() {
+  # The image is rebuilt only when this script or the files baked into it change.
+  { cat "$here/lab.sh"; [ ! -d "$here/image" ] || (cd "$here/image" && find . -type f | sort | xargs -r cat); } \
+    | sha256sum | cut -c1-16
+}
+
+image() {
+  deps
+  export CONTAINERS_CONF="$state/containers.conf"
+  local h; h=$(recipe_hash)
+  if podman image exists "$image:$h"; then
+    log "image $image:$h is current"
+    podman tag "$image:$h" "$image:latest"
+    return 0
+  fi
+  local deb; deb=$(fetch_consul)
+  local root="$state/rootfs"
+  rm -rf "$root"
+  log "debootstrap bookworm"
+  debootstrap --variant=minbase bookworm "$root" "$(debian_mirror)" >"$state/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$state/debootstrap.log"; exit 1; }
+  cp /etc/resolv.conf "$root/etc/resolv.conf"
+  cp "$deb" "$root/tmp/consul.deb"
+  chroot "$root" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive;
+    apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus python3 iproute2 procps sudo \
+      ca-certificates redis-server /tmp/consul.deb >/dev/null &&
+    apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/consul.deb' >"$state/chroot.log" 2>&1 \
+    || { tail -n 30 "$state/chroot.log"; exit 1; }
+  # Services start only when a scenario asks for them; the image carries no cluster state.
+  chroot "$root" /bin/sh -c 'systemctl disable consul.service redis-server.service >/dev/null 2>&1 || true'
+  if [ -d "$here/image" ]; then cp -a "$here/image/." "$root/"; fi
+  rm -f "$root/etc/resolv.conf"
+  log "podman import $image:$h"
+  tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL=SIGRTMIN+3' - "$image:$h" >/dev/null
+  podman tag "$image:$h" "$image:latest"
+  rm -rf "$root"
+}
+
+case "${1:-}" in
+  deps) deps ;;
+  image) image ;;
+  env) printf 'CONTAINERS_CONF=%s\n' "$state/containers.conf" ;;
+  *) echo "usage: $0 deps|image|env" >&2; exit 2 ;;
+esac
