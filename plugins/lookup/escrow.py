@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: escrow
-author: keyfleet maintainers
+author: keyfleet maintainers (@keyfleet)
 short_description: Named secrets generated once and kept in an Ansible Vault encrypted escrow file
 version_added: 0.1.0
 description:

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: consul_agent_info
 short_description: Read a Consul agent's encryption state through its HTTP API
 version_added: 0.1.0
-author: keyfleet maintainers
+author: keyfleet maintainers (@keyfleet)
 description:
   - Reads C(/v1/agent/self), C(/v1/agent/members), C(/v1/status/leader) and C(/v1/operator/keyring) of the
     agent on the managed host and returns a normalized encryption state, the same for Consul 1.8-1.11

@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: consul_config
 short_description: Write one Consul configuration fragment, validated, with secrets kept out of output
 version_added: 0.1.0
-author: keyfleet maintainers
+author: keyfleet maintainers (@keyfleet)
 description:
   - Writes O(settings) and O(secret_settings) as one JSON file in the agent's configuration directory,
     atomically, only when its content differs.
@@ -52,7 +52,7 @@ options:
   validate_settings:
     description:
       - Settings the agent gets from elsewhere than its configuration directory, added for O(validate)
-        only. For example C({data_dir: /var/lib/consul}) for Debian's unit, which passes C(-data-dir)
+        only. For example the data directory for Debian's unit, which passes C(-data-dir)
         on the command line.
     type: dict
     default: {}

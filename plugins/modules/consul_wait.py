@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: consul_wait
 short_description: Wait until a Consul agent is healthy from its own point of view
 version_added: 0.1.0
-author: keyfleet maintainers
+author: keyfleet maintainers (@keyfleet)
 description:
   - The gate of every rolling restart in this collection. Polls the agent on the managed host, every
     O(interval) seconds with no fixed sleep, until all of these hold at once

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab only: sample this node's view of the Consul member list every 0.5 s.
 
 Each line of the output file is JSON: {"t": unix time, "ok": agent answered,

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# ansible-test sanity|units on a copy of this checkout under ansible_collections/keyfleet/encryption.
+# ansible-test downloads get-pip from a host that is not reachable here: give it a local
+# stand-in (shared/ENVIRONMENT.md) under the name of the version it asks for.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dest="$top/.build/sanity/ansible_collections/keyfleet/encryption"
+export PATH="$top/.venv/bin:$PATH"
+
+cache=~/.ansible/test/cache
+mkdir -p "$cache"
+for v in 24_2 24_3 25_0 25_1; do
+  cat > "$cache/get_pip_$v.py" <<'PY'
+import subprocess, sys
+args = [a for a in sys.argv[1:] if a not in ('--no-setuptools', '--no-wheel')]
+subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'])
+subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + args)
+PY
+done
+
+rm -rf "$dest" && mkdir -p "$dest"
+# Exactly what git would ship: tracked files plus new, not ignored ones.
+(cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -a {} "$dest/")
+cd "$dest"
+git init -q && git add -A >/dev/null   # ansible-test lists files through git
+py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+case "$1" in
+  sanity) ansible-test sanity --venv --python "$py" ;;
+  units)  ansible-test units --venv --python "$py" ;;
+  *) echo "usage: $0 sanity|units" >&2; exit 2 ;;
+esac

@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleLookupError
+from ansible.parsing.dataloader import DataLoader
+from ansible.parsing.vault import VaultSecret
+from ansible.plugins.loader import lookup_loader
+
+
+def lookup(secrets):
+    loader = DataLoader()
+    loader.set_vault_secrets(secrets)
+    return lookup_loader.get('keyfleet.encryption.escrow', loader=loader, templar=None)
+
+
+def test_lookup_generates_and_reuses(tmp_path):
+    path = str(tmp_path / 'e.vault')
+    secrets = [('default', VaultSecret(b'pw'))]
+    first = lookup(secrets).run(['a', 'b'], variables={}, kind='password', length=12, file=path)
+    assert [len(v) for v in first] == [12, 12] and first[0] != first[1]
+    assert lookup(secrets).run(['a', 'b'], variables={}, kind='password', file=path) == first
+
+
+def test_lookup_file_from_variable(tmp_path):
+    path = tmp_path / 'from-var.vault'
+    lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={'keyfleet_escrow_file': str(path)})
+    assert path.exists()
+
+
+def test_lookup_without_vault_secret_says_how_to_give_one(tmp_path):
+    with pytest.raises(AnsibleLookupError, match='no vault secret in this run.*--vault-id'):
+        lookup([]).run(['a'], variables={}, file=str(tmp_path / 'e.vault'))
+
+
+def test_lookup_with_wrong_password(tmp_path):
+    path = str(tmp_path / 'e.vault')
+    lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={}, file=path)
+    with pytest.raises(AnsibleLookupError, match='cannot decrypt escrow file'):
+        lookup([('default', VaultSecret(b'other'))]).run(['a'], variables={}, file=path)
