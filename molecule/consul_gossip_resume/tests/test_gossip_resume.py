@@ -1,0 +1,59 @@
+"""Verify that an interrupted migration stopped cleanly and resumed."""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+NODES = ['node1', 'node2', 'node3']
+
+
+@pytest.fixture(scope='module')
+def evidence():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'resume.json')) as f:
+        return json.load(f)
+
+
+def recap(out):
+    return dict((m.group(1), (int(m.group(2)), int(m.group(3))))
+                for m in re.finditer(r'^(node\d)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', out, re.M))
+
+
+def test_first_run_stopped_on_the_crashed_node(evidence):
+    first = evidence['first']
+    assert first['rc'] != 0
+    assert 'member %s is failed' % evidence['stopped'] in first['out'] or \
+        'agent does not answer' in first['out']
+    # Stopped in stage 2: stage 3 never began.
+    assert 'stage 3' not in ''.join(re.findall(r'^PLAY \[.*\]', first['out'], re.M))
+
+
+def test_crashed_node_was_not_touched(evidence):
+    # It was still at stage 1 when it went down and the play did not go on to it.
+    assert evidence['stopped_settings']['encrypt_verify_outgoing'] is False
+    assert evidence['stopped_settings']['encrypt_verify_incoming'] is False
+
+
+def test_second_run_completed(evidence):
+    assert evidence['second']['rc'] == 0
+    assert all(failed == 0 for changed, failed in recap(evidence['second']['out']).values())
+
+
+def test_third_run_changed_nothing(evidence):
+    assert evidence['third']['rc'] == 0
+    r = recap(evidence['third']['out'])
+    assert sorted(r) == NODES and all(v == (0, 0) for v in r.values())
+
+
+def test_encrypted_everywhere_and_all_alive(host):
+    me = labcheck.consul_get(host, '/v1/agent/self')
+    assert me['Stats']['serf_lan']['encrypted'] == 'true'
+    assert me['DebugConfig']['EncryptVerifyIncoming'] is True
+    assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
+    members = labcheck.consul_get(host, '/v1/agent/members')
+    assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in NODES]
