@@ -17,7 +17,7 @@ PROBE = ("import json,urllib.request as u;"
 
 
 def probe(node):
-    r = subprocess.run(['podman', 'exec', node, 'python3', '-c', PROBE], capture_output=True, text=True)
+    r = subprocess.run(['podman', 'exec', node, 'python3', '-c', PROBE], capture_output=True, text=True, check=False)
     if r.returncode:
         return None
     enc, vout, addr, leader = json.loads(r.stdout)

@@ -5,10 +5,7 @@ cd "$(dirname "$0")/../.."
 s=consul_gossip_running
 out=$(mktemp -d)
 trap 'molecule destroy -s $s >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
-molecule destroy -s $s >/dev/null 2>&1 || true
-molecule create -s $s >/dev/null
-ANSIBLE_VERBOSITY=0 molecule prepare -s $s >/dev/null
-inv=$(ls -d ~/.ansible/tmp/molecule.*."$s" | head -n 1)/inventory
+inv=$(tests/lab/lab.sh cluster $s)
 export ANSIBLE_VAULT_PASSWORD_FILE=$PWD/tests/lab/vault-password KEYFLEET_ESCROW_FILE=$out/escrow.vault
 echo "Gossip migration of a running 3-server Consul 1.8.7 cluster ($(date -u +%F), $(nproc) cores)"
 python3 tests/lab/bench.py "$inv" "$out/ansible.log"

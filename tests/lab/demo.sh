@@ -6,11 +6,8 @@ cd "$(dirname "$0")/../.."
 s=consul_gossip_running
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-molecule destroy -s $s >/dev/null 2>&1 || true
 echo "== building the lab: 3 containers, an unencrypted Consul cluster with data"
-molecule create -s $s >/dev/null
-ANSIBLE_VERBOSITY=0 molecule prepare -s $s >/dev/null
-inv=$(ls -d ~/.ansible/tmp/molecule.*."$s" | head -n 1)/inventory
+inv=$(tests/lab/lab.sh cluster $s)
 export ANSIBLE_VAULT_PASSWORD_FILE=$PWD/tests/lab/vault-password KEYFLEET_ESCROW_FILE=$out/escrow.vault
 echo "== plan (check mode)"
 ansible-playbook -i "$inv" --check keyfleet.encryption.consul_gossip_running_cluster | grep -E '"msg": "node' | sed 's/.*"msg": "//; s/"$//; s/\\n/ /g'

@@ -4,7 +4,7 @@
 #
 #   tests/lab/lab.sh deps    apt packages + .venv (idempotent)
 #   tests/lab/lab.sh image   build localhost/keyfleet-lab unless the recipe is unchanged
-#   tests/lab/lab.sh env     print the environment lines the Makefile exports
+#   tests/lab/lab.sh cluster SCENARIO   create and prepare a scenario's lab, print its inventory
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,11 +37,11 @@ CONF
 
 deps() {
   local need=()
-  for p in podman runc debootstrap rsync; do command -v "$p" >/dev/null || need+=("$p"); done
+  for p in podman runc debootstrap rsync shellcheck; do command -v "$p" >/dev/null || need+=("$p"); done
   if [ "${#need[@]}" -gt 0 ]; then
     log "apt-get install ${need[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap rsync >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap rsync shellcheck >/dev/null
   fi
   local req="$top/tests/lab/requirements.txt" stamp="$venv/.keyfleet-req"
   if [ ! -x "$venv/bin/ansible-playbook" ] || ! cmp -s "$req" "$stamp"; then
@@ -66,14 +66,15 @@ fetch_consul() {
     (cd "$state/debs" && apt-get "${opts[@]}" -qq download consul >&2) \
       || { log "FATAL: cannot download consul from Debian bullseye"; exit 1; }
   fi
-  f=$(ls "$state"/debs/consul_1.8.7*.deb 2>/dev/null | head -n 1)
-  [ -n "$f" ] || { log "FATAL: no consul 1.8.7 .deb (bullseye now carries: $(ls "$state"/debs))"; exit 1; }
+  local debs=("$state"/debs/consul_1.8.7*.deb)
+  f=${debs[0]}
+  [ -e "$f" ] || { log "FATAL: no consul 1.8.7 .deb (bullseye now carries: $(ls "$state"/debs))"; exit 1; }
   printf '%s\n' "$f"
 }
 
 recipe_hash() {
-  # The image is rebuilt only when this script or the files baked into it change.
-  { cat "$here/lab.sh"; [ ! -d "$here/image" ] || (cd "$here/image" && find . -type f | sort | xargs -r cat); } \
+  # The image is rebuilt only when its recipe (the functions below) or the files baked into it change.
+  { declare -f debian_mirror fetch_consul image; [ ! -d "$here/image" ] || (cd "$here/image" && find . -type f | sort | xargs -r cat); } \
     | sha256sum | cut -c1-16
 }
 
@@ -110,9 +111,20 @@ image() {
   rm -rf "$root"
 }
 
+cluster() {
+  # A molecule scenario's containers, prepared (an unencrypted Consul cluster with data),
+  # left running for the demo or the benchmark. Prints the scenario's inventory.
+  local s=$1
+  molecule destroy -s "$s" >/dev/null 2>&1 || true
+  molecule create -s "$s" >/dev/null
+  ANSIBLE_VERBOSITY=0 molecule prepare -s "$s" >/dev/null
+  local dirs=(~/.ansible/tmp/molecule.*."$s")
+  printf '%s/inventory\n' "${dirs[0]}"
+}
+
 case "${1:-}" in
   deps) deps ;;
   image) image ;;
-  env) printf 'CONTAINERS_CONF=%s\n' "$state/containers.conf" ;;
-  *) echo "usage: $0 deps|image|env" >&2; exit 2 ;;
+  cluster) cluster "$2" ;;
+  *) echo "usage: $0 deps|image|cluster SCENARIO" >&2; exit 2 ;;
 esac

@@ -24,6 +24,20 @@ def recap(out):
                 for m in re.finditer(r'^(node\d)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', out, re.M))
 
 
+@pytest.mark.parametrize('case, message', [
+    ('key', 'consul_gossip_key must be 32 random bytes in base64'),
+    ('member', 'members not among the hosts of this run (group consul): node3'),
+    ('vault', 'no vault secret in this run'),
+])
+def test_bad_input_is_named(evidence, case, message):
+    assert message in ' '.join(evidence['bad'][case].split())
+
+
+def test_bad_input_changed_no_host(evidence):
+    # `test -e` exits 1: no node got a gossip settings file from the bad runs.
+    assert evidence['files_after_bad'] == [1, 1, 1]
+
+
 def test_first_run_stopped_on_the_crashed_node(evidence):
     first = evidence['first']
     assert first['rc'] != 0
@@ -34,6 +48,7 @@ def test_first_run_stopped_on_the_crashed_node(evidence):
 
 
 def test_crashed_node_was_not_touched(evidence):
+    assert 'encrypt' not in evidence['stopped_settings']  # converge keeps the key out of the evidence
     # It was still at stage 1 when it went down and the play did not go on to it.
     assert evidence['stopped_settings']['encrypt_verify_outgoing'] is False
     assert evidence['stopped_settings']['encrypt_verify_incoming'] is False

@@ -21,8 +21,8 @@ KEY = 'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s='
 def test_masked_hides_secrets_and_says_when_they_change():
     before = {'encrypt': 'old', 'encrypt_verify_outgoing': False}
     after = {'encrypt': KEY, 'encrypt_verify_outgoing': True}
-    assert consul_config.masked(after, {'encrypt'}, before) == {'encrypt': '******** (changes)',
-                                                               'encrypt_verify_outgoing': True}
+    expected = {'encrypt': '******** (changes)', 'encrypt_verify_outgoing': True}
+    assert consul_config.masked(after, {'encrypt'}, before) == expected
     assert consul_config.masked(after, {'encrypt'}, after)['encrypt'] == '********'
     assert consul_config.changed_keys(before, after) == ['encrypt', 'encrypt_verify_outgoing']
     assert consul_config.changed_keys(after, dict(after)) == []
