@@ -72,3 +72,17 @@ def escrow_secret(name):
     with open(os.environ['KEYFLEET_ESCROW_FILE'], 'rb') as f:
         data = json.loads(VaultLib([('default', secret)]).decrypt(f.read()))
     return data['secrets'][name]['value']
+
+
+def assert_gossip_fully_encrypted(host):
+    """Gossip encrypted with both verify flags on, as the running agent reports it."""
+    me = consul_get(host, '/v1/agent/self')
+    assert me['Stats']['serf_lan']['encrypted'] == 'true'
+    assert me['DebugConfig']['EncryptVerifyIncoming'] is True
+    assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
+
+
+def assert_members_alive(host, nodes):
+    """Exactly ``nodes`` are members, all alive, from this node's view."""
+    members = consul_get(host, '/v1/agent/members')
+    assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in sorted(nodes)]

@@ -10,15 +10,11 @@ NODES = ['node1', 'node2', 'node3']
 
 
 def test_gossip_encrypted_with_both_verify_flags(host):
-    me = labcheck.consul_get(host, '/v1/agent/self')
-    assert me['Stats']['serf_lan']['encrypted'] == 'true'
-    assert me['DebugConfig']['EncryptVerifyIncoming'] is True
-    assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
+    labcheck.assert_gossip_fully_encrypted(host)
 
 
 def test_all_three_members_alive(host):
-    members = labcheck.consul_get(host, '/v1/agent/members')
-    assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in NODES]
+    labcheck.assert_members_alive(host, NODES)
 
 
 def test_a_leader_is_elected(host):

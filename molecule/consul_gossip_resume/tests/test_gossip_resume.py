@@ -66,9 +66,5 @@ def test_third_run_changed_nothing(evidence):
 
 
 def test_encrypted_everywhere_and_all_alive(host):
-    me = labcheck.consul_get(host, '/v1/agent/self')
-    assert me['Stats']['serf_lan']['encrypted'] == 'true'
-    assert me['DebugConfig']['EncryptVerifyIncoming'] is True
-    assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
-    members = labcheck.consul_get(host, '/v1/agent/members')
-    assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in NODES]
+    labcheck.assert_gossip_fully_encrypted(host)
+    labcheck.assert_members_alive(host, NODES)

@@ -1,5 +1,6 @@
 """Verify the running-cluster gossip migration on the real cluster."""
 
+import base64
 import os
 import sys
 
@@ -9,7 +10,8 @@ import testinfra
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
 import labcheck  # noqa: E402
 
-NODES = ['node1', 'node2', 'node3']
+NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
+SERVERS = ['node1', 'node2', 'node3']
 
 
 @pytest.fixture(scope='module')
@@ -18,15 +20,11 @@ def hosts():
 
 
 def test_gossip_encrypted_with_both_verify_flags(host):
-    me = labcheck.consul_get(host, '/v1/agent/self')
-    assert me['Stats']['serf_lan']['encrypted'] == 'true'
-    assert me['DebugConfig']['EncryptVerifyIncoming'] is True
-    assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
+    labcheck.assert_gossip_fully_encrypted(host)
 
 
 def test_every_member_alive_from_every_node(host):
-    members = labcheck.consul_get(host, '/v1/agent/members')
-    assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in NODES]
+    labcheck.assert_members_alive(host, NODES)
 
 
 def test_every_node_restarted_exactly_three_times(host):
@@ -55,9 +53,17 @@ def test_no_partition_seen_by_the_watchers(hosts):
     assert labcheck.partition_samples(samples, windows) == []
 
 
+def test_client_restarts_before_the_servers_in_every_stage(hosts):
+    windows = dict((n, labcheck.consul_starts(h)[0][-3:]) for n, h in hosts.items())
+    for stage in range(3):
+        client_stop = windows['node4'][stage][0]
+        assert all(client_stop < windows[s][stage][0] for s in SERVERS), stage
+        if stage:  # and only after every server finished the stage before
+            assert all(client_stop > windows[s][stage - 1][1] for s in SERVERS), stage
+
+
 def test_kv_data_intact(hosts):
     entries = labcheck.consul_get(hosts['node2'], '/v1/kv/keyfleet/?recurse=true')
-    import base64
     values = sorted(base64.b64decode(e['Value']).decode() for e in entries)
     assert values == sorted('value-%d' % i for i in range(20))
 
