@@ -28,6 +28,7 @@ def recap(out):
     ('key', 'consul_gossip_key must be 32 random bytes in base64'),
     ('member', 'members not among the hosts of this run (group consul): node3'),
     ('vault', 'no vault secret in this run'),
+    ('keyring', 'node3: /var/lib/consul/serf/local.keyring has the primary key'),
 ])
 def test_bad_input_is_named(evidence, case, message):
     assert message in ' '.join(evidence['bad'][case].split())

@@ -159,3 +159,33 @@ def test_wait_gives_up_with_the_last_problems():
     elapsed, problems = c.wait_healthy(FakeClient(stage=1), timeout=2, interval=0.5, expect_stage=3,
                                        clock=lambda: now[0], sleep=sleep)
     assert elapsed == 2.0 and problems == ['gossip stage is 1, expected 3']
+
+
+def test_client_sends_token_and_ca(monkeypatch):
+    calls = []
+
+    class Resp:
+        def read(self):
+            return b'"10.0.0.1:8300"'
+
+    def fake_open_url(url, **kwargs):
+        calls.append((url, kwargs))
+        return Resp()
+
+    monkeypatch.setattr(c, 'open_url', fake_open_url)
+    client = c.client_from_params(dict(url='https://127.0.0.1:8501/', token='s3cret', ca_path='/etc/consul.d/ca.pem',
+                                       validate_certs=True, timeout=3.0))
+    assert client.leader() == '10.0.0.1:8300'
+    url, kwargs = calls[0]
+    assert url == 'https://127.0.0.1:8501/v1/status/leader'
+    assert kwargs['headers']['X-Consul-Token'] == 's3cret'
+    assert (kwargs['ca_path'], kwargs['validate_certs'], kwargs['timeout']) == ('/etc/consul.d/ca.pem', True, 3.0)
+
+
+def test_http_errors_become_consul_errors(monkeypatch):
+    def refuse(url, **kwargs):
+        raise c.URLError('connection refused')
+
+    monkeypatch.setattr(c, 'open_url', refuse)
+    with pytest.raises(c.ConsulError, match='GET http://127.0.0.1:8500/v1/agent/self: .*connection refused'):
+        c.ConsulClient('http://127.0.0.1:8500').agent_self()
