@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: consul_keyring
+short_description: Install, use or remove a gossip key through Consul's keyring API
+version_added: 0.1.0
+author: keyfleet maintainers (@keyfleet)
+description:
+  - Changes the gossip keyring of a running, encrypted cluster through C(/v1/operator/keyring) on the
+    agent of the managed host; no restart. This is how a key changes once agents hold a
+    C(serf/local.keyring), which makes them ignore the C(encrypt) setting.
+  - O(state=installed) installs the key on every node (C(POST)).
+  - O(state=primary) makes it the key every node encrypts with (C(PUT)), and only when every node of
+    every ring already holds it (its count equals C(NumNodes)); otherwise it fails and changes nothing.
+  - O(state=absent) removes it (C(DELETE)); a key that is primary anywhere is refused.
+  - The key never appears in the result, only its fingerprint (first 16 hex digits of its SHA-256).
+extends_documentation_fragment:
+  - keyfleet.encryption.consul
+  - keyfleet.encryption.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  key:
+    description: The gossip key, 32 bytes in base64.
+    type: str
+    required: true
+  state:
+    description: What the key should be in every ring.
+    type: str
+    choices: [installed, primary, absent]
+    default: installed
+"""
+
+EXAMPLES = r"""
+- name: Install the new key everywhere
+  keyfleet.encryption.consul_keyring:
+    key: "{{ new_gossip_key }}"
+    state: installed
+
+- name: Encrypt with it (fails unless every node holds it)
+  keyfleet.encryption.consul_keyring:
+    key: "{{ new_gossip_key }}"
+    state: primary
+
+- name: Remove the old key
+  keyfleet.encryption.consul_keyring:
+    key: "{{ old_gossip_key }}"
+    state: absent
+"""
+
+RETURN = r"""
+action:
+  description: The keyring operation done (or, in check mode, that would be done); null when none was needed.
+  returned: always
+  type: str
+  sample: use
+fingerprint:
+  description: Fingerprint of O(key).
+  returned: always
+  type: str
+rings:
+  description: The rings after the change, keys by fingerprint (see M(keyfleet.encryption.consul_agent_info)).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
+    COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, key_fingerprint, normalize_keyring)
+
+METHODS = {'install': 'POST', 'use': 'PUT', 'remove': 'DELETE'}
+
+
+def _ring_name(ring):
+    return '%s %s%s' % (ring.get('Datacenter'), 'WAN' if ring.get('WAN') else 'LAN',
+                        (' segment ' + ring['Segment']) if ring.get('Segment') else '')
+
+
+def plan(rings, key, state):
+    """(operation or None, error or None) that brings ``key`` to ``state`` in every ring."""
+    if not rings:
+        return None, 'the keyring API lists no rings (is gossip encryption on?)'
+    held = [(r, (r.get('Keys') or {}).get(key, 0)) for r in rings]
+    held_everywhere = all(n == r.get('NumNodes') for r, n in held)
+    primary = [(r, (r.get('PrimaryKeys') or {}).get(key, 0)) for r in rings]
+    if state == 'installed':
+        return (None if held_everywhere else 'install'), None
+    if state == 'primary':
+        if all(n == r.get('NumNodes') for r, n in primary):
+            return None, None
+        if not held_everywhere:
+            short = ', '.join('%s has it on %d of %s nodes' % (_ring_name(r), n, r.get('NumNodes'))
+                              for r, n in held if n != r.get('NumNodes'))
+            return None, 'not every node holds the key yet (%s); install it and try again' % short
+        return 'use', None
+    if not any(n for r, n in held):
+        return None, None
+    where = [_ring_name(r) for r, n in primary if n]
+    if where:
+        return None, 'the key is still primary in %s; make another key primary first' % ', '.join(where)
+    return 'remove', None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(COMMON_ARGUMENT_SPEC,
+                           key=dict(type='str', required=True, no_log=True),
+                           state=dict(type='str', default='installed', choices=['installed', 'primary', 'absent'])),
+        supports_check_mode=True,
+    )
+    key, state = module.params['key'], module.params['state']
+    client = client_from_params(module.params)
+    result = dict(changed=False, action=None, fingerprint=key_fingerprint(key))
+    try:
+        rings = client.get('/v1/operator/keyring') or []
+        action, error = plan(rings, key, state)
+        if error:
+            module.fail_json(msg=error, rings=normalize_keyring(rings), **result)
+        if action:
+            result.update(changed=True, action=action)
+            if not module.check_mode:
+                client.request(METHODS[action], '/v1/operator/keyring', body={'Key': key})
+                rings = client.get('/v1/operator/keyring') or []
+    except ConsulError as e:
+        module.fail_json(msg='keyring API: %s' % e, **result)
+    module.exit_json(rings=normalize_keyring(rings), **result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.keyfleet.encryption.plugins.modules.consul_keyring import plan
+
+OLD = 'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s='
+NEW = 'Xuv6EJOw82h71J0pCQtSLKVKyGkmVawAbvdcTnwe5r0='
+
+
+def ring(keys, primary, wan=False, nodes=3):
+    return {'WAN': wan, 'Datacenter': 'dc1', 'Segment': '', 'NumNodes': nodes, 'Keys': keys, 'PrimaryKeys': primary}
+
+
+def both_rings(keys, primary):
+    return [ring(keys, primary, wan=True), ring(keys, primary)]
+
+
+@pytest.mark.parametrize('rings, key, state, expected', [
+    # install: until every node of every ring holds it
+    (both_rings({OLD: 3}, {OLD: 3}), NEW, 'installed', ('install', None)),
+    (both_rings({OLD: 3, NEW: 2}, {OLD: 3}), NEW, 'installed', ('install', None)),
+    (both_rings({OLD: 3, NEW: 3}, {OLD: 3}), NEW, 'installed', (None, None)),
+    # use: only once every node holds it; nothing when already primary everywhere
+    (both_rings({OLD: 3, NEW: 3}, {OLD: 3}), NEW, 'primary', ('use', None)),
+    (both_rings({OLD: 3, NEW: 3}, {NEW: 3}), NEW, 'primary', (None, None)),
+    (both_rings({OLD: 3, NEW: 3}, {OLD: 1, NEW: 2}), NEW, 'primary', ('use', None)),
+    # remove: never the primary key
+    (both_rings({OLD: 3, NEW: 3}, {NEW: 3}), OLD, 'absent', ('remove', None)),
+    (both_rings({NEW: 3}, {NEW: 3}), OLD, 'absent', (None, None)),
+])
+def test_plan(rings, key, state, expected):
+    assert plan(rings, key, state) == expected
+
+
+def test_use_refused_while_a_node_lacks_the_key():
+    rings = [ring({OLD: 3, NEW: 3}, {OLD: 3}, wan=True), ring({OLD: 3, NEW: 2}, {OLD: 3})]
+    action, error = plan(rings, NEW, 'primary')
+    assert action is None
+    assert error == 'not every node holds the key yet (dc1 LAN has it on 2 of 3 nodes); install it and try again'
+
+
+def test_remove_refused_for_the_primary_key():
+    action, error = plan(both_rings({OLD: 3, NEW: 3}, {OLD: 3}), OLD, 'absent')
+    assert action is None and 'still primary in dc1 WAN, dc1 LAN' in error
+
+
+def test_no_rings_is_an_error():
+    assert plan([], NEW, 'installed')[1].startswith('the keyring API lists no rings')
