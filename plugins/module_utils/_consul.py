@@ -28,12 +28,6 @@ GOSSIP_STAGES = {
     2: (True, False, True),
     3: (True, True, True),
 }
-GOSSIP_STAGE_NAMES = {
-    0: 'unencrypted',
-    1: 'key installed, verify_incoming/outgoing off',
-    2: 'verify_outgoing on (sends encrypted, accepts plain)',
-    3: 'verify_incoming and verify_outgoing on (encrypted only)',
-}
 
 COMMON_ARGUMENT_SPEC = dict(
     url=dict(type='str', default='http://127.0.0.1:8500'),
