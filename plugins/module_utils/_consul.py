@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
@@ -29,10 +30,22 @@ GOSSIP_STAGES = {
     3: (True, True, True),
 }
 
+# TLS stages of a running-cluster migration (measured on 1.8.7: the three verify flags at
+# once cut RPC; outgoing first, incoming last does not).
+# stage: (cert files, verify_outgoing + verify_server_hostname, verify_incoming)
+TLS_STAGES = {
+    0: (False, False, False),
+    1: (True, False, False),
+    2: (True, True, False),
+    3: (True, True, True),
+}
+
 COMMON_ARGUMENT_SPEC = dict(
-    url=dict(type='str', default='http://127.0.0.1:8500'),
+    url=dict(type='list', elements='str', default=['http://127.0.0.1:8500']),
     token=dict(type='str', no_log=True),
     ca_path=dict(type='path'),
+    client_cert=dict(type='path'),
+    client_key=dict(type='path'),
     validate_certs=dict(type='bool', default=True),
     timeout=dict(type='float', default=5.0),
 )
@@ -60,6 +73,58 @@ def gossip_stage(encrypted, verify_incoming, verify_outgoing):
     return 3 if verify_incoming else 2
 
 
+def tls_stage(cert_file, verify_incoming, verify_outgoing, verify_server_hostname):
+    """The TLS migration stage an agent is at; a mix counts as the lowest stage it satisfies."""
+    if not cert_file:
+        return 0
+    if not (verify_outgoing and verify_server_hostname):
+        return 1
+    return 3 if verify_incoming else 2
+
+
+def parse_version(text):
+    """(major, minor, patch) from ``consul version`` output or a bare version string."""
+    m = re.search(r'(\d+)\.(\d+)\.(\d+)', text or '')
+    if not m:
+        raise ConsulError('cannot find a Consul version in %r' % (text,))
+    return tuple(int(g) for g in m.groups())
+
+
+def tls_layout(version):
+    """Config layout for TLS: flat keys before 1.12, the ``tls`` stanza from 1.12 (flat keys deprecated)."""
+    return 'stanza' if parse_version(version) >= (1, 12, 0) else 'flat'
+
+
+def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, http_disabled=False):
+    """Agent settings for TLS ``stage`` (1-3) in the layout the Consul ``version`` wants.
+
+    Plain HTTP is turned off only at stage 3 and only with an HTTPS port, so the API stays
+    reachable through the migration.
+    """
+    if stage not in (1, 2, 3):
+        raise ConsulError('TLS stage must be 1, 2 or 3, got %r' % (stage,))
+    dummy, outgoing, incoming = TLS_STAGES[stage]
+    if tls_layout(version) == 'flat':
+        settings = {
+            'ca_file': ca_file, 'cert_file': cert_file, 'key_file': key_file,
+            'verify_incoming': incoming, 'verify_outgoing': outgoing, 'verify_server_hostname': outgoing,
+        }
+    else:
+        settings = {'tls': {
+            'defaults': {'ca_file': ca_file, 'cert_file': cert_file, 'key_file': key_file,
+                         'verify_incoming': incoming, 'verify_outgoing': outgoing},
+            'internal_rpc': {'verify_server_hostname': outgoing},
+        }}
+    ports = {}
+    if https_port:
+        ports['https'] = int(https_port)
+        if http_disabled and stage == 3:
+            ports['http'] = -1
+    if ports:
+        settings['ports'] = ports
+    return settings
+
+
 def _flag(value):
     if isinstance(value, bool):
         return value
@@ -84,6 +149,18 @@ def normalize_self(data):
         layout = '1.8-1.11'
 
     encrypted = _flag((stats.get('serf_lan') or {}).get('encrypted', 'false'))
+    tls = {
+        'verify_incoming': bool(rpc.get('VerifyIncoming', False) or rpc.get('VerifyIncomingRPC', False)),
+        'verify_outgoing': bool(rpc.get('VerifyOutgoing', False)),
+        'verify_server_hostname': bool(rpc.get('VerifyServerHostname', False)),
+        'ca_file': rpc.get('CAFile') or '',
+        'cert_file': rpc.get('CertFile') or '',
+        'https_cert_file': https.get('CertFile') or '',
+        'https_port': max(dbg.get('HTTPSPort') or 0, 0),  # -1 means off
+        'http_port': dbg.get('HTTPPort') or 0,
+    }
+    tls['stage'] = tls_stage(tls['cert_file'], tls['verify_incoming'], tls['verify_outgoing'],
+                             tls['verify_server_hostname'])
     vin = bool(enc_src.get('EncryptVerifyIncoming', True))
     vout = bool(enc_src.get('EncryptVerifyOutgoing', True))
     return {
@@ -99,14 +176,7 @@ def normalize_self(data):
             'verify_outgoing': vout,
             'stage': gossip_stage(encrypted, vin, vout),
         },
-        'tls': {
-            'verify_incoming': bool(rpc.get('VerifyIncoming', False)),
-            'verify_outgoing': bool(rpc.get('VerifyOutgoing', False)),
-            'verify_server_hostname': bool(rpc.get('VerifyServerHostname', False)),
-            'ca_file': rpc.get('CAFile') or '',
-            'cert_file': rpc.get('CertFile') or '',
-            'https_cert_file': https.get('CertFile') or '',
-        },
+        'tls': tls,
     }
 
 
@@ -168,30 +238,57 @@ def read_local_keyring(path):
 
 
 class ConsulClient:
-    def __init__(self, url, token=None, ca_path=None, validate_certs=True, timeout=5.0):
-        self.url = url.rstrip('/')
+    """The agent's HTTP API at the first of ``urls`` that answers.
+
+    Several URLs let a migration go on when the API moves: an HTTPS URL first (used as soon
+    as the agent serves it, with the agent's own certificate when it asks for one), then plain HTTP
+    (until it is turned off). The last URL that answered is tried first.
+    """
+
+    def __init__(self, url, token=None, ca_path=None, validate_certs=True, timeout=5.0,
+                 client_cert=None, client_key=None):
+        urls = [url] if isinstance(url, str) else list(url)
+        self.urls = [u.rstrip('/') for u in urls if u]
+        if not self.urls:
+            raise ConsulError('no URL of the agent given')
         self.token = token
         self.ca_path = ca_path
         self.validate_certs = validate_certs
         self.timeout = timeout
+        self.client_cert = client_cert
+        self.client_key = client_key
+
+    @property
+    def url(self):
+        return self.urls[0]
+
+    def _open(self, url, method, path, data, headers):
+        kwargs = {}
+        if url.startswith('https:') and self.client_cert:
+            kwargs.update(client_cert=self.client_cert, client_key=self.client_key)
+        return open_url(url + path, method=method, data=data, headers=headers, timeout=self.timeout,
+                        validate_certs=self.validate_certs, ca_path=self.ca_path, **kwargs).read()
 
     def request(self, method, path, body=None):
         headers = {'Content-Type': 'application/json'}
         if self.token:
             headers['X-Consul-Token'] = self.token
         data = json.dumps(body) if body is not None else None
-        try:
-            resp = open_url(self.url + path, method=method, data=data, headers=headers, timeout=self.timeout,
-                            validate_certs=self.validate_certs, ca_path=self.ca_path)
-            raw = resp.read()
-        except HTTPError as e:
-            detail = e.read().decode('utf-8', 'replace').strip() if hasattr(e, 'read') else ''
-            raise ConsulError('%s %s: HTTP %s %s' % (method, path, e.code, detail))
-        except (URLError, OSError, ValueError) as e:
-            raise ConsulError('%s %s%s: %s' % (method, self.url, path, e))
-        if not raw:
-            return None
-        return json.loads(raw)
+        errors = []
+        for url in list(self.urls):
+            try:
+                raw = self._open(url, method, path, data, headers)
+            except HTTPError as e:  # the agent answered: its error is the answer
+                detail = e.read().decode('utf-8', 'replace').strip() if hasattr(e, 'read') else ''
+                raise ConsulError('%s %s: HTTP %s %s' % (method, path, e.code, detail))
+            except (URLError, OSError, ValueError) as e:
+                errors.append('%s%s: %s' % (url, path, e))
+                continue
+            if url != self.urls[0]:
+                self.urls.remove(url)
+                self.urls.insert(0, url)
+            return json.loads(raw) if raw else None
+        raise ConsulError('%s %s' % (method, '; '.join(errors)))
 
     def get(self, path):
         return self.request('GET', path)
@@ -212,7 +309,7 @@ class ConsulClient:
         return self.get('/v1/catalog/nodes')
 
 
-def health_problems(client, expect_stage=None, expect_members=None):
+def health_problems(client, expect_stage=None, expect_members=None, expect_tls_stage=None):
     """Why this agent is not healthy yet, as a list of sentences (empty when healthy).
 
     Healthy means: the agent answers, a leader is known from this node, a catalog read through
@@ -226,6 +323,8 @@ def health_problems(client, expect_stage=None, expect_members=None):
     problems = []
     if expect_stage is not None and me['gossip']['stage'] != expect_stage:
         problems.append('gossip stage is %s, expected %s' % (me['gossip']['stage'], expect_stage))
+    if expect_tls_stage is not None and me['tls']['stage'] != expect_tls_stage:
+        problems.append('TLS stage is %s, expected %s' % (me['tls']['stage'], expect_tls_stage))
     try:
         if not client.leader():
             problems.append('no leader known from this node')
@@ -252,11 +351,11 @@ def health_problems(client, expect_stage=None, expect_members=None):
 
 
 def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_members=None,
-                 clock=time.monotonic, sleep=time.sleep):
+                 clock=time.monotonic, sleep=time.sleep, expect_tls_stage=None):
     """Poll until healthy. Returns (seconds waited, []) or (seconds waited, last problems) on timeout."""
     start = clock()
     while True:
-        problems = health_problems(client, expect_stage, expect_members)
+        problems = health_problems(client, expect_stage, expect_members, expect_tls_stage)
         elapsed = clock() - start
         if not problems or elapsed >= timeout:
             return round(elapsed, 3), problems
@@ -266,4 +365,5 @@ def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_membe
 def client_from_params(params):
     """A client from the options of COMMON_ARGUMENT_SPEC."""
     return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
-                        validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0))
+                        validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0),
+                        client_cert=params.get('client_cert'), client_key=params.get('client_key'))

@@ -30,6 +30,11 @@ options:
       - Data directory of the agent, to find C(serf/local.keyring).
       - Defaults to the data directory the running agent reports.
     type: path
+  consul_binary:
+    description:
+      - The consul command. When set, RV(binary_version) is the version it reports, which is the version
+        the agent runs after its next restart (and the one to write its configuration for).
+    type: path
 """
 
 EXAMPLES = r"""
@@ -85,6 +90,13 @@ state:
         ca_file: {description: CA file., type: str}
         cert_file: {description: Certificate file., type: str}
         https_cert_file: {description: Certificate file of the HTTPS API., type: str}
+        https_port: {description: HTTPS port of the API (0 when off)., type: int}
+        http_port: {description: Plain HTTP port of the API (-1 when off)., type: int}
+        stage:
+          description: >-
+            Migration stage. 0 no certificate, 1 certificate with the verify flags off,
+            2 verify_outgoing and verify_server_hostname on, 3 verify_incoming on as well.
+          type: int
   sample:
     node_name: node1
     datacenter: dc1
@@ -94,7 +106,7 @@ state:
     config_layout: 1.8-1.11
     gossip: {enabled: true, verify_incoming: true, verify_outgoing: true, stage: 3}
     tls: {verify_incoming: false, verify_outgoing: false, verify_server_hostname: false,
-          ca_file: '', cert_file: '', https_cert_file: ''}
+          ca_file: '', cert_file: '', https_cert_file: '', https_port: 0, http_port: 8500, stage: 0}
 members:
   description: Members as this agent sees them.
   returned: when RV(reachable) is true
@@ -120,6 +132,10 @@ keyring_error:
   description: Why the keyring could not be read (for example gossip encryption off).
   returned: when the keyring could not be read
   type: str
+binary_version:
+  description: Version of O(consul_binary), for example V(1.8.7).
+  returned: when O(consul_binary) is set
+  type: str
 local_keyring:
   description: Fingerprints of the keys in C(serf/local.keyring); null when the file does not exist.
   returned: always
@@ -132,11 +148,11 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
-    COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, leader_name, read_local_keyring)
+    COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, leader_name, parse_version, read_local_keyring)
 
 
 def main():
-    argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'))
+    argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
     result = dict(changed=False, reachable=False)
@@ -160,6 +176,16 @@ def main():
         except ConsulError as e:
             result['keyring'] = []
             result['keyring_error'] = str(e)
+
+    if module.params['consul_binary']:
+        binary = module.get_bin_path(module.params['consul_binary'], required=True)
+        rc, out, err = module.run_command([binary, 'version'])
+        try:
+            if rc != 0:
+                raise ConsulError(err or out)
+            result['binary_version'] = '%d.%d.%d' % parse_version(out)
+        except ConsulError as e:
+            module.fail_json(msg='%s version: %s' % (binary, e), **result)
 
     try:
         result['local_keyring'] = read_local_keyring(os.path.join(data_dir, 'serf', 'local.keyring')) if data_dir else None

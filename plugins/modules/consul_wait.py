@@ -19,6 +19,7 @@ description:
   - A catalog read through this node succeeds, so server RPC works and not only gossip.
   - Every member is alive from this node's view, and every name in O(members) is a member.
   - When O(gossip_stage) is set, the agent's own gossip flags are that stage.
+  - When O(tls_stage) is set, the agent's own TLS settings are that stage.
   - Fails after O(wait_timeout) seconds with the conditions that still did not hold.
 extends_documentation_fragment:
   - keyfleet.encryption.consul
@@ -41,6 +42,12 @@ options:
     description:
       - Gossip stage the agent must report. 0 unencrypted, 1 key with both verify flags off,
         2 verify_outgoing on, 3 both on.
+    type: int
+    choices: [0, 1, 2, 3]
+  tls_stage:
+    description:
+      - TLS stage the agent must report. 0 no certificate, 1 certificate with the verify flags off,
+        2 verify_outgoing and verify_server_hostname on, 3 verify_incoming on as well.
     type: int
     choices: [0, 1, 2, 3]
 """
@@ -79,13 +86,15 @@ def main():
         interval=dict(type='float', default=0.25),
         members=dict(type='list', elements='str', default=[]),
         gossip_stage=dict(type='int', choices=[0, 1, 2, 3]),
+        tls_stage=dict(type='int', choices=[0, 1, 2, 3]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     elapsed, problems = wait_healthy(client_from_params(p), p['wait_timeout'], p['interval'],
-                                     expect_stage=p['gossip_stage'], expect_members=p['members'])
+                                     expect_stage=p['gossip_stage'], expect_members=p['members'],
+                                     expect_tls_stage=p['tls_stage'])
     if problems:
-        module.fail_json(msg='agent at %s not healthy after %.1f s: %s' % (p['url'], elapsed, '; '.join(problems)),
+        module.fail_json(msg='agent at %s not healthy after %.1f s: %s' % (' or '.join(p['url']), elapsed, '; '.join(problems)),
                          elapsed=elapsed, problems=problems)
     module.exit_json(changed=False, elapsed=elapsed, problems=[])
 

@@ -42,3 +42,17 @@ def test_lookup_with_wrong_password(tmp_path):
     lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={}, file=path)
     with pytest.raises(AnsibleLookupError, match='cannot decrypt escrow file'):
         lookup([('default', VaultSecret(b'other'))]).run(['a'], variables={}, file=path)
+
+
+def test_lookup_pem_store_and_read_and_generation(tmp_path):
+    path = str(tmp_path / 'e.vault')
+    secrets = [('default', VaultSecret(b'pw'))]
+    assert lookup(secrets).run(['ca'], variables={}, kind='pem', file=path) == ['']
+    assert lookup(secrets).run(['ca'], variables={}, kind='pem', value='PEM', file=path) == ['PEM']
+    assert lookup(secrets).run(['ca'], variables={}, kind='pem', file=path) == ['PEM']
+    with pytest.raises(AnsibleLookupError, match='value is only for kind=pem'):
+        lookup(secrets).run(['k'], variables={}, kind='gossip_key', value='x', file=path)
+    old = lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path)
+    new = lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='r1', file=path)
+    assert new != old
+    assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='r1', file=path) == new

@@ -28,7 +28,8 @@ def test_flat_layout_of_consul_1_8():
     assert s['gossip'] == {'enabled': True, 'verify_incoming': False, 'verify_outgoing': True, 'stage': 2}
     assert s['tls'] == {'verify_incoming': False, 'verify_outgoing': True, 'verify_server_hostname': True,
                         'ca_file': '/etc/consul.d/tls/ca.pem', 'cert_file': '/etc/consul.d/tls/node1.pem',
-                        'https_cert_file': '/etc/consul.d/tls/node1.pem'}
+                        'https_cert_file': '/etc/consul.d/tls/node1.pem', 'https_port': 8501, 'http_port': 8500,
+                        'stage': 2}
     assert s['data_dir'] == '/var/lib/consul'
 
 
@@ -40,6 +41,7 @@ def test_nested_layout_of_consul_1_12_and_later():
     assert s['tls']['verify_incoming'] and s['tls']['verify_server_hostname']
     assert s['tls']['cert_file'] == '/etc/consul.d/client.pem'
     assert s['tls']['https_cert_file'] == '/etc/consul.d/https.pem'
+    assert s['tls']['stage'] == 3
 
 
 def test_unencrypted_agent_is_stage_0_whatever_its_flags_say():
@@ -189,3 +191,102 @@ def test_http_errors_become_consul_errors(monkeypatch):
     monkeypatch.setattr(c, 'open_url', refuse)
     with pytest.raises(c.ConsulError, match='GET http://127.0.0.1:8500/v1/agent/self: .*connection refused'):
         c.ConsulClient('http://127.0.0.1:8500').agent_self()
+
+
+@pytest.mark.parametrize('cert, vin, vout, vsh, stage', [
+    ('', True, True, True, 0),
+    ('/c.pem', False, False, False, 1),
+    ('/c.pem', True, False, False, 1),   # incoming alone is no stage: outgoing comes first
+    ('/c.pem', False, True, False, 1),   # outgoing without hostname checks is not stage 2
+    ('/c.pem', False, True, True, 2),
+    ('/c.pem', True, True, True, 3),
+])
+def test_tls_stage(cert, vin, vout, vsh, stage):
+    assert c.tls_stage(cert, vin, vout, vsh) == stage
+
+
+@pytest.mark.parametrize('text, version, layout', [
+    ('Consul v1.8.7\nRevision \nProtocol 2 spoken by default', (1, 8, 7), 'flat'),
+    ('Consul v1.11.11', (1, 11, 11), 'flat'),
+    ('1.12.0', (1, 12, 0), 'stanza'),
+    ('Consul v1.20.1\nRevision 920cc7c6\nBuild Date 2024-10-29T19:04:05Z', (1, 20, 1), 'stanza'),
+])
+def test_version_and_layout(text, version, layout):
+    assert c.parse_version(text) == version
+    assert c.tls_layout(text) == layout
+
+
+def test_version_that_is_not_one():
+    with pytest.raises(c.ConsulError, match='cannot find a Consul version'):
+        c.parse_version('command not found')
+
+
+FILES = ('/etc/consul.d/tls/consul-agent-ca.pem', '/etc/consul.d/tls/consul-agent.pem',
+         '/etc/consul.d/tls/consul-agent-key.pem')
+
+
+@pytest.mark.parametrize('stage, outgoing, incoming', [(1, False, False), (2, True, False), (3, True, True)])
+def test_tls_settings_flat_keys_before_1_12(stage, outgoing, incoming):
+    s = c.tls_settings('1.8.7', stage, *FILES, https_port=8501)
+    assert s == {'ca_file': FILES[0], 'cert_file': FILES[1], 'key_file': FILES[2],
+                 'verify_incoming': incoming, 'verify_outgoing': outgoing, 'verify_server_hostname': outgoing,
+                 'ports': {'https': 8501}}
+
+
+@pytest.mark.parametrize('stage, outgoing, incoming', [(1, False, False), (2, True, False), (3, True, True)])
+def test_tls_settings_stanza_from_1_12(stage, outgoing, incoming):
+    s = c.tls_settings('1.12.0', stage, *FILES)
+    assert s == {'tls': {
+        'defaults': {'ca_file': FILES[0], 'cert_file': FILES[1], 'key_file': FILES[2],
+                     'verify_incoming': incoming, 'verify_outgoing': outgoing},
+        'internal_rpc': {'verify_server_hostname': outgoing}}}
+    # No flat TLS key that 1.12+ would warn about as deprecated.
+    assert not set(s) & {'ca_file', 'cert_file', 'key_file', 'verify_incoming', 'verify_outgoing'}
+
+
+def test_plain_http_goes_off_only_at_stage_3_and_only_with_https():
+    assert c.tls_settings('1.8.7', 2, *FILES, https_port=8501, http_disabled=True)['ports'] == {'https': 8501}
+    assert c.tls_settings('1.8.7', 3, *FILES, https_port=8501, http_disabled=True)['ports'] == {'https': 8501, 'http': -1}
+    assert 'ports' not in c.tls_settings('1.8.7', 3, *FILES, https_port=0, http_disabled=True)
+    with pytest.raises(c.ConsulError, match='TLS stage must be 1, 2 or 3'):
+        c.tls_settings('1.8.7', 0, *FILES)
+
+
+def test_health_names_the_tls_stage():
+    client = FakeClient()
+    client.agent_self = lambda: {'gossip': {'stage': 3}, 'tls': {'stage': 1}}
+    assert c.health_problems(client, expect_tls_stage=2) == ['TLS stage is 1, expected 2']
+    assert c.health_problems(client, expect_stage=3, expect_tls_stage=1) == []
+
+
+def test_client_falls_back_to_the_next_url_and_sticks_to_it(monkeypatch):
+    calls = []
+
+    class Resp:
+        def read(self):
+            return b'"10.0.0.1:8300"'
+
+    def fake_open_url(url, **kwargs):
+        calls.append((url, kwargs))
+        if url.startswith('https:'):
+            raise c.URLError('connection refused')
+        return Resp()
+
+    monkeypatch.setattr(c, 'open_url', fake_open_url)
+    client = c.client_from_params(dict(url=['https://127.0.0.1:8501', 'http://127.0.0.1:8500'],
+                                       client_cert='/tls/agent.pem', client_key='/tls/agent-key.pem'))
+    assert client.leader() == '10.0.0.1:8300'
+    assert [u for u, k in calls] == ['https://127.0.0.1:8501/v1/status/leader', 'http://127.0.0.1:8500/v1/status/leader']
+    # The client certificate goes to HTTPS only.
+    assert calls[0][1]['client_cert'] == '/tls/agent.pem' and 'client_cert' not in calls[1][1]
+    client.leader()
+    assert calls[2][0].startswith('http://127.0.0.1:8500')
+
+
+def test_client_reports_every_url_that_failed(monkeypatch):
+    def refuse(url, **kwargs):
+        raise c.URLError('connection refused')
+
+    monkeypatch.setattr(c, 'open_url', refuse)
+    with pytest.raises(c.ConsulError, match='8501/v1/agent/self: .*refused>; http://127.0.0.1:8500/v1/agent/self'):
+        c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
