@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import time
 
@@ -264,10 +265,14 @@ class ConsulClient:
 
     def _open(self, url, method, path, data, headers):
         kwargs = {}
-        if url.startswith('https:') and self.client_cert:
-            kwargs.update(client_cert=self.client_cert, client_key=self.client_key)
+        # CA and client certificate only for HTTPS: open_url would try to load them for plain
+        # HTTP too, and the files do not exist before a TLS migration.
+        if url.startswith('https:'):
+            kwargs['ca_path'] = self.ca_path
+            if self.client_cert and os.path.exists(self.client_cert):
+                kwargs.update(client_cert=self.client_cert, client_key=self.client_key)
         return open_url(url + path, method=method, data=data, headers=headers, timeout=self.timeout,
-                        validate_certs=self.validate_certs, ca_path=self.ca_path, **kwargs).read()
+                        validate_certs=self.validate_certs, **kwargs).read()
 
     def request(self, method, path, body=None):
         headers = {'Content-Type': 'application/json'}

@@ -19,6 +19,8 @@ description:
   - O(state=primary) makes it the key every node encrypts with (C(PUT)), and only when every node of
     every ring already holds it (its count equals C(NumNodes)); otherwise it fails and changes nothing.
   - O(state=absent) removes it (C(DELETE)); a key that is primary anywhere is refused.
+  - O(state=sole) removes every other key, the last step of a rotation; it fails unless O(key) is
+    already primary in every ring.
   - The key never appears in the result, only its fingerprint (first 16 hex digits of its SHA-256).
 extends_documentation_fragment:
   - keyfleet.encryption.consul
@@ -36,7 +38,7 @@ options:
   state:
     description: What the key should be in every ring.
     type: str
-    choices: [installed, primary, absent]
+    choices: [installed, primary, absent, sole]
     default: installed
 """
 
@@ -51,6 +53,11 @@ EXAMPLES = r"""
     key: "{{ new_gossip_key }}"
     state: primary
 
+- name: Remove every other key
+  keyfleet.encryption.consul_keyring:
+    key: "{{ new_gossip_key }}"
+    state: sole
+
 - name: Remove the old key
   keyfleet.encryption.consul_keyring:
     key: "{{ old_gossip_key }}"
@@ -63,6 +70,11 @@ action:
   returned: always
   type: str
   sample: use
+removed:
+  description: Fingerprints of the keys O(state=sole) removed (or would remove in check mode).
+  returned: always
+  type: list
+  elements: str
 fingerprint:
   description: Fingerprint of O(key).
   returned: always
@@ -79,7 +91,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, key_fingerprint, normalize_keyring)
 
-METHODS = {'install': 'POST', 'use': 'PUT', 'remove': 'DELETE'}
+METHODS = {'install': 'POST', 'use': 'PUT', 'remove': 'DELETE', 'remove_others': 'DELETE'}
 
 
 def _ring_name(ring):
@@ -104,6 +116,11 @@ def plan(rings, key, state):
                               for r, n in held if n != r.get('NumNodes'))
             return None, 'not every node holds the key yet (%s); install it and try again' % short
         return 'use', None
+    if state == 'sole':
+        if not all(n == r.get('NumNodes') for r, n in primary):
+            return None, 'the key is not primary on every node yet; make it primary first'
+        others = sorted(set(k for r in rings for k in (r.get('Keys') or {}) if k != key))
+        return (('remove_others', others) if others else None), None
     if not any(n for r, n in held):
         return None, None
     where = [_ring_name(r) for r, n in primary if n]
@@ -116,21 +133,26 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(COMMON_ARGUMENT_SPEC,
                            key=dict(type='str', required=True, no_log=True),
-                           state=dict(type='str', default='installed', choices=['installed', 'primary', 'absent'])),
+                           state=dict(type='str', default='installed',
+                                      choices=['installed', 'primary', 'absent', 'sole'])),
         supports_check_mode=True,
     )
     key, state = module.params['key'], module.params['state']
     client = client_from_params(module.params)
-    result = dict(changed=False, action=None, fingerprint=key_fingerprint(key))
+    result = dict(changed=False, action=None, fingerprint=key_fingerprint(key), removed=[])
     try:
         rings = client.get('/v1/operator/keyring') or []
         action, error = plan(rings, key, state)
         if error:
             module.fail_json(msg=error, rings=normalize_keyring(rings), **result)
         if action:
+            action, keys = action if isinstance(action, tuple) else (action, [key])
             result.update(changed=True, action=action)
+            if action == 'remove_others':
+                result['removed'] = [key_fingerprint(k) for k in keys]
             if not module.check_mode:
-                client.request(METHODS[action], '/v1/operator/keyring', body={'Key': key})
+                for k in keys:
+                    client.request(METHODS[action], '/v1/operator/keyring', body={'Key': k})
                 rings = client.get('/v1/operator/keyring') or []
     except ConsulError as e:
         module.fail_json(msg='keyring API: %s' % e, **result)

@@ -1,11 +1,16 @@
 """Lab only: helpers the molecule verifiers share (testinfra hosts, Consul and journal reads)."""
 
+import base64
 import json
 import os
 
 # How long after its `Started` line a restarted agent may still be missing from a
 # peer's view. Measured on the lab's Consul 1.8.7: no sample off by more than 0.5 s.
 REJOIN_GRACE = 2.0
+# How long after its `Started` line a restarted agent (or, for every node, a restarted
+# leader) may still lack a leader or fail a catalog read: the election and the RPC
+# reconnects. Measured on the lab's Consul 1.8.7 with the staged TLS flags: see docs.
+RPC_GRACE = 10.0
 
 
 def consul_get(host, path):
@@ -64,6 +69,112 @@ def partition_samples(samples_by_node, windows_by_node, grace=REJOIN_GRACE):
     return bad
 
 
+def leader_windows(samples_by_node, windows_by_node):
+    """Restart windows of nodes that were the leader when they went down."""
+    known = sorted((s['t'], s['leader']) for samples in samples_by_node.values() for s in samples if s.get('leader'))
+    out = []
+    for node, windows in windows_by_node.items():
+        for a, b in windows:
+            before = [leader for t, leader in known if t < a]
+            if before and before[-1] == node:
+                out.append((node, a, b))
+    return out
+
+
+def rpc_failure_samples(samples_by_node, windows_by_node, grace=RPC_GRACE):
+    """Samples without a known leader or with a failed catalog read, outside the restart
+    window of the node itself and of the leader that was restarted."""
+    leaders = leader_windows(samples_by_node, windows_by_node)
+
+    def excused(node, t):
+        return any(a <= t <= b + grace for a, b in windows_by_node[node]) or \
+            any(a <= t <= b + grace for dummy, a, b in leaders)
+
+    return [(node, s['t'], s.get('error') or 'no leader')
+            for node, samples in samples_by_node.items() for s in samples
+            if not (s['ok'] and s.get('leader') and s.get('catalog')) and not excused(node, s['t'])]
+
+
+TLS_DIR = '/etc/consul.d/tls'
+
+# Run inside a node: one connection to a server's RPC port. Consul's first byte picks the
+# protocol: 0x04 is TLS, 0x01 plain RPC. Prints JSON: did the server keep the connection
+# (accepted) and, for TLS, the names in its certificate (verified against the CA and
+# server_name by Python's ssl module).
+RPC_PROBE = r"""
+import json, socket, ssl, sys
+target, mode, server_name, with_cert = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == 'cert'
+out = {'accepted': False, 'names': [], 'error': ''}
+raw = socket.create_connection((target, 8300), timeout=5)
+try:
+    if mode == 'tls':
+        raw.sendall(b'\x04')
+        ctx = ssl.create_default_context(cafile='%(d)s/consul-agent-ca.pem')
+        if with_cert:
+            ctx.load_cert_chain('%(d)s/consul-agent.pem', '%(d)s/consul-agent-key.pem')
+        conn = ctx.wrap_socket(raw, server_hostname=server_name)
+        out['names'] = [v for k, v in conn.getpeercert().get('subjectAltName', ())]
+    else:
+        raw.sendall(b'\x01')
+        conn = raw
+    conn.settimeout(2)
+    try:
+        data = conn.recv(1)   # the server waits for a request: a timeout means it kept us
+        out['error'] = 'closed' if not data else 'data'
+    except socket.timeout:
+        out['accepted'] = True
+except (ssl.SSLError, OSError) as e:
+    out['error'] = repr(e)
+print(json.dumps(out))
+""" % {'d': TLS_DIR}
+
+
+def rpc_probe(host, target, mode='tls', server_name='server.dc1.consul', with_cert=True):
+    cmd = host.run('python3 -c %s %s %s %s %s', RPC_PROBE, target, mode, server_name, 'cert' if with_cert else 'none')
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout)
+
+
+def consul_get_tls(host, path):
+    """GET the agent's HTTPS API from inside the node with the agent's own certificate."""
+    cmd = host.run("python3 -c %s %s", (
+        "import ssl,sys,urllib.request as u;"
+        "c=ssl.create_default_context(cafile='%(d)s/consul-agent-ca.pem');"
+        "c.load_cert_chain('%(d)s/consul-agent.pem','%(d)s/consul-agent-key.pem');"
+        "sys.stdout.write(u.urlopen('https://127.0.0.1:8501'+sys.argv[1],context=c,timeout=5).read().decode())"
+    ) % {'d': TLS_DIR}, path)
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout) if cmd.stdout else None
+
+
+def cert_names(host, path=TLS_DIR + '/consul-agent.pem'):
+    """Subject alternative names of a certificate on the node, read with python3-cryptography."""
+    cmd = host.run('python3 -c %s %s', (
+        "import sys; from cryptography import x509;"
+        "c=x509.load_pem_x509_certificate(open(sys.argv[1],'rb').read());"
+        "s=c.extensions.get_extension_for_class(x509.SubjectAlternativeName).value;"
+        "print('\\n'.join(['DNS:'+n for n in s.get_values_for_type(x509.DNSName)]"
+        "+['IP:'+str(i) for i in s.get_values_for_type(x509.IPAddress)]))"), path)
+    assert cmd.rc == 0, cmd.stderr
+    return cmd.stdout.split()
+
+
+def assert_tls_full(me):
+    """The agent's own view (/v1/agent/self): certificates and all three verify flags on."""
+    d = me['DebugConfig']
+    assert (d['VerifyIncoming'], d['VerifyOutgoing'], d['VerifyServerHostname']) == (True, True, True)
+    assert d['CAFile'] == TLS_DIR + '/consul-agent-ca.pem' and d['CertFile'] == TLS_DIR + '/consul-agent.pem'
+
+
+def assert_tls_files(host):
+    key, cert, ca = (host.file('%s/%s' % (TLS_DIR, n)) for n in ('consul-agent-key.pem', 'consul-agent.pem',
+                                                                     'consul-agent-ca.pem'))
+    assert (key.user, key.group, key.mode) == ('root', 'consul', 0o640)
+    assert (cert.mode, ca.mode) == (0o644, 0o644)
+    cfg = host.file('/etc/consul.d/keyfleet-tls.json')
+    assert (cfg.user, cfg.group, cfg.mode) == ('root', 'consul', 0o640)
+
+
 def escrow_secret(name):
     """Decrypt the scenario's escrow with the lab vault password (as the play did)."""
     from ansible.parsing.vault import VaultLib, VaultSecret
@@ -86,3 +197,48 @@ def assert_members_alive(host, nodes):
     """Exactly ``nodes`` are members, all alive, from this node's view."""
     members = consul_get(host, '/v1/agent/members')
     assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in sorted(nodes)]
+
+
+# -- checks shared by the running-cluster scenarios (3 servers + client node4) --------------
+
+def stop_watchers_and_collect(hosts):
+    """Stop every watcher; (restart windows, samples) by node."""
+    for h in hosts.values():
+        h.run('systemctl stop keyfleet-watch')
+    windows = dict((n, consul_starts(h)[0]) for n, h in hosts.items())
+    samples = dict((n, watch_samples(h)) for n, h in hosts.items())
+    return windows, samples
+
+
+def restarts_since_prepare(host):
+    before = int(host.file('/var/tmp/keyfleet-starts-before').content_string)
+    return consul_starts(host)[1] - before
+
+
+def assert_clients_first(hosts, client, servers, stages=3):
+    """In every stage the client restarts before the servers, and only after every server
+    finished the stage before."""
+    windows = dict((n, consul_starts(h)[0][-stages:]) for n, h in hosts.items())
+    for stage in range(stages):
+        client_stop = windows[client][stage][0]
+        assert all(client_stop < windows[s][stage][0] for s in servers), stage
+        if stage:
+            assert all(client_stop > windows[s][stage - 1][1] for s in servers), stage
+
+
+def assert_kv_intact(host, get=consul_get):
+    entries = get(host, '/v1/kv/keyfleet/?recurse=true')
+    values = sorted(base64.b64decode(e['Value']).decode() for e in entries)
+    assert values == sorted('value-%d' % i for i in range(20))
+
+
+def assert_secrets_not_logged(secrets, expect=('ESTABLISH',)):
+    """None of ``secrets`` (nor a line of a PEM secret, nor the JSON-escaped form) is in the play log."""
+    with open(os.environ['ANSIBLE_LOG_PATH']) as f:
+        log = f.read()
+    for marker in expect:  # the log really holds the verbose output
+        assert marker in log
+    for secret in secrets:
+        lines = [l for l in secret.splitlines() if l and not l.startswith('-----')] or [secret]
+        for piece in lines:
+            assert piece not in log and piece.replace('/', '\\/') not in log

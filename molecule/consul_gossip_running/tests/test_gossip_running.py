@@ -1,6 +1,5 @@
 """Verify the running-cluster gossip migration on the real cluster."""
 
-import base64
 import os
 import sys
 
@@ -28,8 +27,7 @@ def test_every_member_alive_from_every_node(host):
 
 
 def test_every_node_restarted_exactly_three_times(host):
-    before = int(host.file('/var/tmp/keyfleet-starts-before').content_string)
-    assert labcheck.consul_starts(host)[1] - before == 3
+    assert labcheck.restarts_since_prepare(host) == 3
 
 
 def test_key_file_is_not_world_readable(host):
@@ -43,10 +41,7 @@ def test_agent_uses_the_escrowed_key(host):
 
 
 def test_no_partition_seen_by_the_watchers(hosts):
-    for h in hosts.values():
-        h.run('systemctl stop keyfleet-watch')
-    windows = dict((n, labcheck.consul_starts(h)[0]) for n, h in hosts.items())
-    samples = dict((n, labcheck.watch_samples(h)) for n, h in hosts.items())
+    windows, samples = labcheck.stop_watchers_and_collect(hosts)
     # The watchers ran through the whole migration: at least 3 restarts x 3 nodes of samples.
     assert all(len(s) > 40 for s in samples.values())
     assert all(len(w) == 3 for w in windows.values())
@@ -54,25 +49,13 @@ def test_no_partition_seen_by_the_watchers(hosts):
 
 
 def test_client_restarts_before_the_servers_in_every_stage(hosts):
-    windows = dict((n, labcheck.consul_starts(h)[0][-3:]) for n, h in hosts.items())
-    for stage in range(3):
-        client_stop = windows['node4'][stage][0]
-        assert all(client_stop < windows[s][stage][0] for s in SERVERS), stage
-        if stage:  # and only after every server finished the stage before
-            assert all(client_stop > windows[s][stage - 1][1] for s in SERVERS), stage
+    labcheck.assert_clients_first(hosts, 'node4', SERVERS)
 
 
 def test_kv_data_intact(hosts):
-    entries = labcheck.consul_get(hosts['node2'], '/v1/kv/keyfleet/?recurse=true')
-    values = sorted(base64.b64decode(e['Value']).decode() for e in entries)
-    assert values == sorted('value-%d' % i for i in range(20))
+    labcheck.assert_kv_intact(hosts['node2'])
 
 
 def test_key_never_in_the_output():
-    key = labcheck.escrow_secret('consul_gossip_key_dc1')
-    with open(os.environ['ANSIBLE_LOG_PATH']) as f:
-        log = f.read()
-    # The log really holds the -vvv --diff converge output ...
-    assert 'keyfleet-gossip.json' in log and 'ESTABLISH' in log and '+++ after' in log
-    # ... and not the key, nor its JSON-escaped form.
-    assert key not in log and key.replace('/', '\\/') not in log
+    labcheck.assert_secrets_not_logged([labcheck.escrow_secret('consul_gossip_key_dc1')],
+                                       expect=('keyfleet-gossip.json', 'ESTABLISH', '+++ after'))

@@ -1,23 +1,37 @@
-"""Lab only: sample this node's view of the Consul member list every 0.5 s.
+"""Lab only: sample this node's view of the Consul cluster every 0.5 s.
 
 Each line of the output file is JSON: {"t": unix time, "ok": agent answered,
-"members": {name: status code}}. Runs until stopped (systemd-run transient unit).
+"members": {name: status code}, "leader": leader's node name or "" (none known),
+"catalog": a catalog read through this node (server RPC) succeeded}.
+Runs until stopped (systemd-run transient unit).
 """
 import json
 import sys
 import time
 import urllib.request
 
+API = 'http://127.0.0.1:8500'
+
+
+def get(path):
+    with urllib.request.urlopen(API + path, timeout=0.4) as r:
+        return json.load(r)
+
+
 out = sys.argv[1] if len(sys.argv) > 1 else '/var/log/keyfleet-watch.jsonl'
 with open(out, 'a', buffering=1) as f:
     while True:
         t = time.time()
-        sample = {'t': t, 'ok': False, 'members': {}}
+        sample = {'t': t, 'ok': False, 'members': {}, 'leader': '', 'catalog': False}
         try:
-            with urllib.request.urlopen('http://127.0.0.1:8500/v1/agent/members', timeout=0.4) as r:
-                sample['members'] = {m['Name']: m['Status'] for m in json.load(r)}
-                sample['ok'] = True
-        except Exception as e:  # agent restarting: recorded, not fatal
+            members = get('/v1/agent/members')
+            sample['members'] = {m['Name']: m['Status'] for m in members}
+            sample['ok'] = True
+            addr = (get('/v1/status/leader') or '').rsplit(':', 1)[0]
+            sample['leader'] = next((m['Name'] for m in members if addr and m['Addr'] == addr), '')
+            get('/v1/catalog/nodes')
+            sample['catalog'] = True
+        except Exception as e:  # agent restarting or no leader: recorded, not fatal
             sample['error'] = str(e)
         f.write(json.dumps(sample) + '\n')
         time.sleep(max(0.0, 0.5 - (time.time() - t)))

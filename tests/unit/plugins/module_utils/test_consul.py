@@ -273,12 +273,14 @@ def test_client_falls_back_to_the_next_url_and_sticks_to_it(monkeypatch):
         return Resp()
 
     monkeypatch.setattr(c, 'open_url', fake_open_url)
-    client = c.client_from_params(dict(url=['https://127.0.0.1:8501', 'http://127.0.0.1:8500'],
+    monkeypatch.setattr(c.os.path, 'exists', lambda p: True)
+    client = c.client_from_params(dict(url=['https://127.0.0.1:8501', 'http://127.0.0.1:8500'], ca_path='/tls/ca.pem',
                                        client_cert='/tls/agent.pem', client_key='/tls/agent-key.pem'))
     assert client.leader() == '10.0.0.1:8300'
     assert [u for u, k in calls] == ['https://127.0.0.1:8501/v1/status/leader', 'http://127.0.0.1:8500/v1/status/leader']
-    # The client certificate goes to HTTPS only.
-    assert calls[0][1]['client_cert'] == '/tls/agent.pem' and 'client_cert' not in calls[1][1]
+    # CA and client certificate go to HTTPS only (open_url would load them for HTTP too).
+    assert calls[0][1]['client_cert'] == '/tls/agent.pem' and calls[0][1]['ca_path'] == '/tls/ca.pem'
+    assert 'client_cert' not in calls[1][1] and 'ca_path' not in calls[1][1]
     client.leader()
     assert calls[2][0].startswith('http://127.0.0.1:8500')
 

@@ -32,6 +32,9 @@ def both_rings(keys, primary):
     # remove: never the primary key
     (both_rings({OLD: 3, NEW: 3}, {NEW: 3}), OLD, 'absent', ('remove', None)),
     (both_rings({NEW: 3}, {NEW: 3}), OLD, 'absent', (None, None)),
+    # sole: every other key goes, once the key is primary everywhere
+    (both_rings({OLD: 3, NEW: 3}, {NEW: 3}), NEW, 'sole', (('remove_others', [OLD]), None)),
+    (both_rings({NEW: 3}, {NEW: 3}), NEW, 'sole', (None, None)),
 ])
 def test_plan(rings, key, state, expected):
     assert plan(rings, key, state) == expected
@@ -51,3 +54,8 @@ def test_remove_refused_for_the_primary_key():
 
 def test_no_rings_is_an_error():
     assert plan([], NEW, 'installed')[1].startswith('the keyring API lists no rings')
+
+
+def test_sole_refused_before_the_key_is_primary_everywhere():
+    action, error = plan(both_rings({OLD: 3, NEW: 3}, {OLD: 1, NEW: 2}), NEW, 'sole')
+    assert action is None and 'not primary on every node yet' in error

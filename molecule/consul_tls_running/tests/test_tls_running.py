@@ -1,0 +1,84 @@
+"""Verify the running-cluster TLS migration on the real cluster."""
+
+import os
+import sys
+
+import pytest
+import testinfra
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
+SERVERS = ['node1', 'node2', 'node3']
+
+
+@pytest.fixture(scope='module')
+def hosts():
+    return {n: testinfra.get_host('podman://' + n) for n in NODES}
+
+
+def test_full_tls_as_the_agent_reports_it(host):
+    labcheck.assert_tls_full(labcheck.consul_get(host, '/v1/agent/self'))
+
+
+def test_files_owner_and_mode(host):
+    labcheck.assert_tls_files(host)
+
+
+def test_every_member_alive_from_every_node(host):
+    labcheck.assert_members_alive(host, NODES)
+
+
+def test_every_node_restarted_exactly_three_times(host):
+    assert labcheck.restarts_since_prepare(host) == 3
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_server_presents_its_names_signed_by_the_ca(hosts, server):
+    # Verified by Python's ssl against the CA file and the name server.dc1.consul.
+    probe = labcheck.rpc_probe(hosts['node4'], server)
+    assert probe['accepted'], probe
+    assert {'server.dc1.consul', '%s.server.dc1.consul' % server, 'localhost'} <= set(probe['names'])
+
+
+def test_client_certificate_cannot_pose_as_a_server(hosts):
+    # verify_server_hostname's point: a client agent's certificate has no server name.
+    names = labcheck.cert_names(hosts['node4'])
+    assert names == ['DNS:client.dc1.consul', 'DNS:localhost', 'IP:127.0.0.1']
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_client_without_certificate_and_plain_rpc_are_refused(hosts, server):
+    assert not labcheck.rpc_probe(hosts['node4'], server, with_cert=False)['accepted']
+    assert not labcheck.rpc_probe(hosts['node4'], server, mode='plain')['accepted']
+
+
+def test_https_api_with_the_agent_certificate(host):
+    assert labcheck.consul_get_tls(host, '/v1/status/leader')
+
+
+def test_leader_and_catalog_never_lost_outside_restart_windows(hosts):
+    windows, samples = labcheck.stop_watchers_and_collect(hosts)
+    assert all(len(s) > 40 for s in samples.values())
+    assert all(len(w) == 3 for w in windows.values())
+    # The watchers saw the leader restart (else the exemption below would be untested).
+    assert labcheck.leader_windows(samples, windows)
+    assert labcheck.rpc_failure_samples(samples, windows) == []
+    assert labcheck.partition_samples(samples, windows) == []
+
+
+def test_client_restarts_before_the_servers_in_every_stage(hosts):
+    labcheck.assert_clients_first(hosts, 'node4', SERVERS)
+
+
+def test_kv_data_intact(hosts):
+    labcheck.assert_kv_intact(hosts['node2'])
+
+
+def test_ca_key_never_in_the_output_nor_on_a_node(hosts):
+    ca_key = labcheck.escrow_secret('consul_tls_ca_dc1_key')
+    labcheck.assert_secrets_not_logged([ca_key], expect=('keyfleet-tls.json', 'ESTABLISH'))
+    body = [line for line in ca_key.splitlines() if not line.startswith('-----')][0]
+    for h in hosts.values():
+        assert h.run('grep -rqF -- %s /etc /var/lib/consul /root /tmp', body).rc == 1
