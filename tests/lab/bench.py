@@ -1,7 +1,7 @@
-"""Benchmark of the running-cluster gossip migration on the lab's real Consul cluster.
+"""Benchmark of a running-cluster migration on the lab's real Consul cluster.
 
 Run by `make bench` (the lab scenario consul_gossip_running must be created and prepared:
-tests/lab/bench.sh does that). Reads the timestamps of the Ansible log and the summary
+tests/lab/bench.sh does that, once per playbook). Reads the timestamps of the Ansible log and the summary
 lines of the playbook and prints a Markdown table: wall time per stage, restarts per
 node, seconds from each restart to the health gate passing.
 """
@@ -13,16 +13,16 @@ import time
 from datetime import datetime
 
 
-def main(inventory, log):
+def main(inventory, log, playbook='keyfleet.encryption.consul_gossip_running_cluster'):
     env = dict(os.environ, ANSIBLE_LOG_PATH=log)
     start = time.time()
     subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
-                    'keyfleet.encryption.consul_gossip_running_cluster'], env=env, check=True, stdout=subprocess.DEVNULL)
+                    playbook], env=env, check=True, stdout=subprocess.DEVNULL)
     total = time.time() - start
     stamps, summary = [], []
     with open(log) as f:
         for line in f:
-            msg = re.search(r'"msg": "(node\d: found.*)"', line)
+            msg = re.search(r'"msg": "(node\d: .*?found stage.*)"', line)
             if msg:  # continuation lines of a result carry no timestamp
                 summary.append(msg.group(1).replace('\\n', ' '))
                 continue
@@ -47,4 +47,4 @@ def main(inventory, log):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:])

@@ -5,7 +5,6 @@ import os
 import sys
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
 import labcheck  # noqa: E402
@@ -52,9 +51,7 @@ def test_files_owner_and_mode(host):
 
 
 def test_rpc_refuses_plain_and_certless_clients(host):
-    assert labcheck.rpc_probe(host, 'node2')['accepted']
-    assert not labcheck.rpc_probe(host, 'node2', with_cert=False)['accepted']
-    assert not labcheck.rpc_probe(host, 'node2', mode='plain')['accepted']
+    labcheck.assert_rpc_tls_enforced(host, 'node2')
 
 
 def test_ca_key_never_in_the_output():
