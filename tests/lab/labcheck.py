@@ -21,6 +21,12 @@ def consul_get(host, path):
     return json.loads(cmd.stdout) if cmd.stdout else None
 
 
+def hosts(nodes):
+    """testinfra hosts by node name, for tests that look at several nodes at once."""
+    import testinfra
+    return dict((n, testinfra.get_host('podman://' + n)) for n in nodes)
+
+
 def node_name(host):
     return host.backend.get_hostname()
 

@@ -4,7 +4,6 @@ import os
 import sys
 
 import pytest
-import testinfra
 
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
 import labcheck  # noqa: E402
@@ -15,7 +14,7 @@ SERVERS = ['node1', 'node2', 'node3']
 
 @pytest.fixture(scope='module')
 def hosts():
-    return {n: testinfra.get_host('podman://' + n) for n in NODES}
+    return labcheck.hosts(NODES)
 
 
 def test_full_tls_as_the_agent_reports_it(host):

@@ -163,18 +163,26 @@ def test_wait_gives_up_with_the_last_problems():
     assert elapsed == 2.0 and problems == ['gossip stage is 1, expected 3']
 
 
-def test_client_sends_token_and_ca(monkeypatch):
+def fake_open_url(monkeypatch, refuse=()):
+    """Record every open_url call; answer the leader address, or refuse URLs with the given prefixes."""
     calls = []
 
     class Resp:
         def read(self):
             return b'"10.0.0.1:8300"'
 
-    def fake_open_url(url, **kwargs):
+    def fake(url, **kwargs):
         calls.append((url, kwargs))
+        if url.startswith(tuple(refuse)):
+            raise c.URLError('connection refused')
         return Resp()
 
-    monkeypatch.setattr(c, 'open_url', fake_open_url)
+    monkeypatch.setattr(c, 'open_url', fake)
+    return calls
+
+
+def test_client_sends_token_and_ca(monkeypatch):
+    calls = fake_open_url(monkeypatch)
     client = c.client_from_params(dict(url='https://127.0.0.1:8501/', token='s3cret', ca_path='/etc/consul.d/ca.pem',
                                        validate_certs=True, timeout=3.0))
     assert client.leader() == '10.0.0.1:8300'
@@ -260,19 +268,7 @@ def test_health_names_the_tls_stage():
 
 
 def test_client_falls_back_to_the_next_url_and_sticks_to_it(monkeypatch):
-    calls = []
-
-    class Resp:
-        def read(self):
-            return b'"10.0.0.1:8300"'
-
-    def fake_open_url(url, **kwargs):
-        calls.append((url, kwargs))
-        if url.startswith('https:'):
-            raise c.URLError('connection refused')
-        return Resp()
-
-    monkeypatch.setattr(c, 'open_url', fake_open_url)
+    calls = fake_open_url(monkeypatch, refuse=['https:'])
     monkeypatch.setattr(c.os.path, 'exists', lambda p: True)
     client = c.client_from_params(dict(url=['https://127.0.0.1:8501', 'http://127.0.0.1:8500'], ca_path='/tls/ca.pem',
                                        client_cert='/tls/agent.pem', client_key='/tls/agent-key.pem'))
