@@ -40,6 +40,15 @@ options:
     type: str
     choices: [installed, primary, absent, sole]
     default: installed
+  reinstall:
+    description:
+      - With O(state=installed), install the key even when every node already holds it. Each agent
+        then writes its C(serf/local.keyring) again. Use it when an agent holds the key in memory but
+        could not write that file (an earlier install failed there), because such an agent would lose
+        the key at its next restart.
+    type: bool
+    default: false
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -99,7 +108,7 @@ def _ring_name(ring):
                         (' segment ' + ring['Segment']) if ring.get('Segment') else '')
 
 
-def plan(rings, key, state):
+def plan(rings, key, state, reinstall=False):
     """(operation or None, error or None) that brings ``key`` to ``state`` in every ring."""
     if not rings:
         return None, 'the keyring API lists no rings (is gossip encryption on?)'
@@ -107,7 +116,7 @@ def plan(rings, key, state):
     held_everywhere = all(n == r.get('NumNodes') for r, n in held)
     primary = [(r, (r.get('PrimaryKeys') or {}).get(key, 0)) for r in rings]
     if state == 'installed':
-        return (None if held_everywhere else 'install'), None
+        return (None if held_everywhere and not reinstall else 'install'), None
     if state == 'primary':
         if all(n == r.get('NumNodes') for r, n in primary):
             return None, None
@@ -134,7 +143,8 @@ def main():
         argument_spec=dict(COMMON_ARGUMENT_SPEC,
                            key=dict(type='str', required=True, no_log=True),
                            state=dict(type='str', default='installed',
-                                      choices=['installed', 'primary', 'absent', 'sole'])),
+                                      choices=['installed', 'primary', 'absent', 'sole']),
+                           reinstall=dict(type='bool', default=False)),
         supports_check_mode=True,
     )
     key, state = module.params['key'], module.params['state']
@@ -142,7 +152,7 @@ def main():
     result = dict(changed=False, action=None, fingerprint=key_fingerprint(key), removed=[])
     try:
         rings = client.get('/v1/operator/keyring') or []
-        action, error = plan(rings, key, state)
+        action, error = plan(rings, key, state, module.params['reinstall'])
         if error:
             module.fail_json(msg=error, rings=normalize_keyring(rings), **result)
         if action:

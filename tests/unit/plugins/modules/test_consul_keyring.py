@@ -59,3 +59,8 @@ def test_no_rings_is_an_error():
 def test_sole_refused_before_the_key_is_primary_everywhere():
     action, error = plan(both_rings({OLD: 3, NEW: 3}, {OLD: 1, NEW: 2}), NEW, 'sole')
     assert action is None and 'not primary on every node yet' in error
+
+
+def test_reinstall_even_when_every_node_holds_the_key():
+    # A node may hold the key in memory without having written it to serf/local.keyring.
+    assert plan(both_rings({OLD: 3, NEW: 3}, {OLD: 3}), NEW, 'installed', reinstall=True) == ('install', None)
