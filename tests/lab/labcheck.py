@@ -226,9 +226,9 @@ def assert_gossip_fully_encrypted(host):
     assert me['DebugConfig']['EncryptVerifyOutgoing'] is True
 
 
-def assert_members_alive(host, nodes):
+def assert_members_alive(host, nodes, get=consul_get):
     """Exactly ``nodes`` are members, all alive, from this node's view."""
-    members = consul_get(host, '/v1/agent/members')
+    members = get(host, '/v1/agent/members')
     assert sorted((m['Name'], m['Status']) for m in members) == [(n, 1) for n in sorted(nodes)]
 
 

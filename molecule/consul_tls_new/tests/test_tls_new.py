@@ -1,0 +1,92 @@
+"""Verify a new cluster that formed with full TLS (HTTPS only), and the bad-input runs before it."""
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
+SERVERS = ['node1', 'node2', 'node3']
+
+
+@pytest.fixture(scope='module')
+def hosts():
+    return labcheck.hosts(NODES)
+
+
+@pytest.fixture(scope='module')
+def evidence():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'bad-input.json')) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize('case, message', [
+    ('ca_mismatch', 'the CA key does not match the CA certificate (consul_tls_ca_key and consul_tls_ca_cert'),
+    ('ca_expired', 'the CA certificate expired on'),
+    ('node_name', 'the node name "node_1" (consul_node_name)'),
+])
+def test_bad_input_is_named(evidence, case, message):
+    assert message in ' '.join(evidence['bad'][case].split())
+
+
+def test_bad_input_changed_no_host(evidence):
+    assert evidence['rc'] == [2, 2, 2]
+    # No TLS directory or settings file, and no agent started, on any node; nothing escrowed.
+    for out in evidence['after']:
+        assert 'tls' not in out and out.strip().endswith('inactive'), out
+    assert evidence['escrow_made'] is False
+
+
+def test_full_tls_as_the_agent_reports_it(host):
+    labcheck.assert_tls_full(labcheck.consul_get_tls(host, '/v1/agent/self'))
+
+
+def test_https_only(host):
+    me = labcheck.consul_get_tls(host, '/v1/agent/self')
+    assert me['DebugConfig']['HTTPPort'] == -1 and me['DebugConfig']['HTTPSPort'] == 8501
+    assert host.run('python3 -c "import socket; socket.create_connection((\'127.0.0.1\', 8500), 2)"').rc == 1
+
+
+def test_started_once_and_enabled(host):
+    # Full TLS from the very first start: never a plain start to restart from.
+    assert labcheck.consul_starts(host)[1] == 1
+    assert host.service('consul').is_enabled
+
+
+def test_every_member_alive_from_every_node(host):
+    labcheck.assert_members_alive(host, NODES, get=labcheck.consul_get_tls)
+    assert labcheck.consul_get_tls(host, '/v1/status/leader')
+
+
+def test_files_owner_and_mode(host):
+    labcheck.assert_tls_files(host)
+
+
+def test_agents_got_the_escrowed_ca(host):
+    ca = labcheck.escrow_secret('consul_tls_ca_dc1_cert')
+    assert host.file(labcheck.TLS_DIR + '/consul-agent-ca.pem').content_string.strip() == ca.strip()
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_server_presents_its_names_and_requires_client_certificates(hosts, server):
+    labcheck.assert_rpc_tls_enforced(hosts['node4'], server)
+
+
+@pytest.mark.parametrize('node, names', [
+    ('node1', ['DNS:localhost', 'DNS:node1.server.dc1.consul', 'DNS:server.dc1.consul', 'IP:127.0.0.1']),
+    ('node4', ['DNS:client.dc1.consul', 'DNS:localhost', 'IP:127.0.0.1']),
+])
+def test_certificate_names(hosts, node, names):
+    assert sorted(labcheck.cert_names(hosts[node])) == names
+
+
+def test_ca_key_never_in_the_output_nor_on_a_node(hosts):
+    ca_key = labcheck.escrow_secret('consul_tls_ca_dc1_key')
+    labcheck.assert_secrets_not_logged([ca_key], expect=('keyfleet-tls.json', 'ESTABLISH'))
+    body = [line for line in ca_key.splitlines() if not line.startswith('-----')][0]
+    for h in hosts.values():
+        assert h.run('grep -rqF -- %s /etc /var/lib/consul /root /tmp', body).rc == 1
