@@ -1,0 +1,73 @@
+"""Verify the one upshift (gossip encryption and full TLS in three restarts) on the real cluster."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
+SERVERS = ['node1', 'node2', 'node3']
+
+
+@pytest.fixture(scope='module')
+def hosts():
+    return labcheck.hosts(NODES)
+
+
+def test_gossip_encrypted_with_both_verify_flags(host):
+    labcheck.assert_gossip_fully_encrypted(host)
+
+
+def test_full_tls_as_the_agent_reports_it(host):
+    labcheck.assert_tls_full(labcheck.consul_get(host, '/v1/agent/self'))
+
+
+def test_every_node_restarted_exactly_three_times(host):
+    # Both parts in three restarts: gossip then TLS one after the other would take six.
+    assert labcheck.restarts_since_prepare(host) == 3
+
+
+def test_every_member_alive_from_every_node(host):
+    labcheck.assert_members_alive(host, NODES)
+
+
+def test_files_owner_and_mode(host):
+    labcheck.assert_tls_files(host)
+    f = host.file('/etc/consul.d/keyfleet-gossip.json')
+    assert (f.user, f.group, f.mode) == ('root', 'consul', 0o640)
+
+
+def test_agent_uses_the_escrowed_gossip_key(host):
+    key = labcheck.escrow_secret('consul_gossip_key_dc1')
+    assert host.file('/var/lib/consul/serf/local.keyring').content_string.count(key) == 1
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_server_presents_its_names_and_requires_client_certificates(hosts, server):
+    labcheck.assert_rpc_tls_enforced(hosts['node4'], server)
+
+
+def test_no_partition_and_rpc_kept_outside_restart_windows(hosts):
+    windows, samples = labcheck.stop_watchers_and_collect(hosts)
+    assert all(len(s) > 40 for s in samples.values())
+    assert all(len(w) == 3 for w in windows.values())
+    assert labcheck.partition_samples(samples, windows) == []
+    assert labcheck.leader_windows(samples, windows)
+    assert labcheck.rpc_failure_samples(samples, windows, clients=['node4']) == []
+
+
+def test_client_restarts_before_the_servers_in_every_stage(hosts):
+    labcheck.assert_clients_first(hosts, 'node4', SERVERS)
+
+
+def test_kv_data_intact(hosts):
+    labcheck.assert_kv_intact(hosts['node2'])
+
+
+def test_secrets_never_in_the_output():
+    labcheck.assert_secrets_not_logged(
+        [labcheck.escrow_secret('consul_gossip_key_dc1'), labcheck.escrow_secret('consul_tls_ca_dc1_key')],
+        expect=('keyfleet-gossip.json', 'keyfleet-tls.json', 'ESTABLISH', '+++ after'))
