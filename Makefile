@@ -19,9 +19,9 @@ export PY_COLORS := 0
 .PHONY: help deps lab collection lint sanity units molecule test demo bench clean
 
 help:
-	@echo "make demo   build the lab, migrate a running 3-node Consul cluster to gossip encryption"
+	@echo "make demo   build the lab, take a running Consul cluster to gossip encryption and TLS (3 restarts)"
 	@echo "make test   ansible-lint, ansible-test sanity + units, every molecule scenario"
-	@echo "make bench  measure the gossip migration (docs/consul-gossip.md)"
+	@echo "make bench  measure the running-cluster migrations (docs/consul-gossip.md, docs/consul-tls.md)"
 
 deps:
 	tests/lab/lab.sh deps
@@ -42,7 +42,7 @@ sanity units: deps
 	tests/lab/ansible-test.sh $@
 
 molecule: lab collection
-	set -e; for s in $(SCENARIOS); do echo "=== molecule scenario $$s"; molecule test -s $$s; done
+	set -e; for s in $(SCENARIOS); do echo "=== molecule scenario $$s ($$(date -u +%T))"; molecule test -s $$s; done; echo "=== molecule done ($$(date -u +%T))"
 
 test: lint sanity units molecule
 	@echo "make test: all passed"

@@ -115,9 +115,12 @@ cluster() {
   # A molecule scenario's containers, prepared (an unencrypted Consul cluster with data),
   # left running for the demo or the benchmark. Prints the scenario's inventory.
   local s=$1
+  local log; log=$(mktemp)
   molecule destroy -s "$s" >/dev/null 2>&1 || true
-  molecule create -s "$s" >/dev/null
-  ANSIBLE_VERBOSITY=0 molecule prepare -s "$s" >/dev/null
+  # Quiet unless it fails: the demo and the benchmark print only their own lines.
+  { molecule create -s "$s" && ANSIBLE_VERBOSITY=0 molecule prepare -s "$s"; } >"$log" 2>&1 \
+    || { cat "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
   local dirs=(~/.ansible/tmp/molecule.*."$s")
   printf '%s/inventory\n' "${dirs[0]}"
 }
