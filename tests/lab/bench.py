@@ -32,9 +32,14 @@ def main(inventory, log, playbook='keyfleet.encryption.consul_gossip_running_clu
     stage_start = {}
     for t, name in stamps:
         s = re.search(r'stage (\d)', name)
-        key = 'stage %s' % s.group(1) if s else ('summary' if 'summary' in name
-                                                  else 'TLS files, every agent at once' if 'TLS files' in name
-                                                  else 'preflight')
+        if s:
+            key = 'stage %s' % s.group(1)
+        elif 'summary' in name:
+            key = 'summary'
+        elif 'TLS files' in name:
+            key = 'TLS files, every agent at once'
+        else:
+            key = 'preflight'
         stage_start.setdefault(key, t)
     order = sorted(stage_start.items(), key=lambda kv: kv[1])
     print('| step | wall time (s) |\n|---|---|')
