@@ -1,6 +1,7 @@
 """Lab only: sample this node's view of the Consul cluster every 0.5 s.
 
-Each line of the output file is JSON: {"t": unix time, "ok": agent answered,
+Each line of the output file is JSON: {"t": unix time the sample began, "te": when it ended
+(its three calls take up to 0.4 s each), "ok": agent answered,
 "members": {name: status code}, "leader": leader's node name or "" (none known),
 "catalog": a catalog read through this node (server RPC) succeeded}.
 Runs until stopped (systemd-run transient unit).
@@ -33,5 +34,6 @@ with open(out, 'a', buffering=1) as f:
             sample['catalog'] = True
         except Exception as e:  # agent restarting or no leader: recorded, not fatal
             sample['error'] = str(e)
+        sample['te'] = time.time()
         f.write(json.dumps(sample) + '\n')
         time.sleep(max(0.0, 0.5 - (time.time() - t)))
