@@ -178,3 +178,164 @@ def mask(entries):
             e['value'] = 'sha512:' + sha512(e['value'])[:16]
         masked.append(e)
     return masked
+
+
+def content_protection_plan(xml_text, users, members, known_users):
+    """Which secret each user must get in its keystore, before the plain-text ones are removed.
+
+    The effective content-protection secret of a user is its own, else its group's, else the
+    node's, as aspera.conf applies them. askmscli only keeps per-user secrets, so every user a
+    plain-text secret applies to gets its own copy:
+    - every user aspera.conf names with a secret of its own;
+    - every member of a group that has one (``members``: group -> [users], from the host);
+    - for a node-level secret, ``users`` (the transfer users the operator lists) and every user
+      aspera.conf names.
+    Returns (plan, errors): plan is {user: secret}; errors name users that do not exist
+    (``known_users``) or that two of their groups give different secrets.
+    """
+    found = read_settings(xml_text, ('transfer_encryption_content_protection_secret',))
+    own = dict((e['name'], e['value']) for e in found if e['level'] == 'user' and e['value'])
+    by_group = dict((e['name'], e['value']) for e in found if e['level'] == 'group' and e['value'])
+    node = [e['value'] for e in found if e['level'] == 'node' and e['value']]
+    # read_settings has parsed it already: a parse error was raised there.
+    named = [_text(el, 'name') for el in ET.fromstring(xml_text).findall('aaa/realms/realm/users/user')]
+    candidates = set(users) | set(own) | set(n for n in named if n)
+    for group in by_group:
+        candidates |= set(members.get(group, []))
+    plan, errors = {}, []
+    for user in sorted(candidates):
+        if user in own:
+            plan[user] = own[user]
+            continue
+        from_groups = dict((g, by_group[g]) for g in by_group if user in members.get(g, []))
+        if len(set(from_groups.values())) > 1:
+            errors.append('user %s is in groups %s whose content_protection_secret differ: give the user '
+                          'its own secret in aspera.conf first' % (user, ', '.join(sorted(from_groups))))
+            continue
+        if from_groups:
+            plan[user] = list(from_groups.values())[0]
+        elif node:
+            plan[user] = node[0]
+    for user in sorted(plan):
+        if user not in known_users:
+            errors.append('aspera.conf gives user %s a content_protection_secret, but there is no such user '
+                          'on this host' % user)
+    return dict((u, v) for u, v in plan.items() if u in known_users), errors
+
+
+# -- Redis (asperaredisd) ------------------------------------------------------
+
+class RedisReplyError(AsperaError):
+    """Redis answered with an error (-ERR, -WRONGPASS, -NOAUTH ...)."""
+
+
+class Redis(object):
+    """A minimal RESP client, so a password goes over the socket and never into argv
+    (redis-cli -a would show it in the process list)."""
+
+    def __init__(self, host='127.0.0.1', port=31415, timeout=5.0):
+        import socket
+        try:
+            self.sock = socket.create_connection((host, port), timeout=timeout)
+        except (OSError, IOError) as e:
+            raise AsperaError('Redis at %s:%s is not reachable: %s' % (host, port, e))
+        self.reader = self.sock.makefile('rb')
+
+    def close(self):
+        try:
+            self.reader.close()
+            self.sock.close()
+        except (OSError, IOError):
+            pass
+
+    def command(self, *args):
+        parts = [a if isinstance(a, bytes) else str(a).encode('utf-8') for a in args]
+        msg = b'*%d\r\n' % len(parts) + b''.join(b'$%d\r\n%s\r\n' % (len(p), p) for p in parts)
+        self.sock.sendall(msg)
+        return self._reply()
+
+    def _reply(self):
+        line = self.reader.readline()
+        if not line.endswith(b'\r\n'):
+            raise AsperaError('Redis closed the connection')
+        kind, rest = line[:1], line[1:-2]
+        if kind == b'+':
+            return rest.decode('utf-8', 'replace')
+        if kind == b'-':
+            raise RedisReplyError(rest.decode('utf-8', 'replace'))
+        if kind == b':':
+            return int(rest)
+        if kind == b'$':
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.reader.read(n + 2)
+            return data[:-2]
+        if kind == b'*':
+            n = int(rest)
+            return None if n < 0 else [self._reply() for dummy in range(n)]
+        raise AsperaError('Redis sent a reply this client does not know: %r' % line[:40])
+
+
+def redis_config_args(line):
+    """Split one redis.conf line as Redis does (sdssplitargs): "double quotes" with \\n, \\xHH ...
+    escapes, 'single quotes' with \\' only, and bare words. Returns a list of bytes."""
+    escapes = {'n': b'\n', 'r': b'\r', 't': b'\t', 'b': b'\b', 'a': b'\a'}
+    args, i, n = [], 0, len(line)
+    while True:
+        while i < n and line[i].isspace():
+            i += 1
+        if i >= n:
+            return args
+        cur, quote = bytearray(), None
+        while i < n:
+            c = line[i]
+            if quote == '"':
+                if c == '\\' and i + 3 < n and line[i + 1] == 'x' and all(
+                        h in '0123456789abcdefABCDEF' for h in line[i + 2:i + 4]):
+                    cur += bytes([int(line[i + 2:i + 4], 16)])
+                    i += 3
+                elif c == '\\' and i + 1 < n:
+                    i += 1
+                    cur += escapes.get(line[i], line[i].encode('utf-8'))
+                elif c == '"':
+                    if i + 1 < n and not line[i + 1].isspace():
+                        raise AsperaError('unbalanced quotes in Redis configuration line')
+                    quote = 'done'
+                else:
+                    cur += c.encode('utf-8')
+            elif quote == "'":
+                if c == '\\' and i + 1 < n and line[i + 1] == "'":
+                    i += 1
+                    cur += b"'"
+                elif c == "'":
+                    if i + 1 < n and not line[i + 1].isspace():
+                        raise AsperaError('unbalanced quotes in Redis configuration line')
+                    quote = 'done'
+                else:
+                    cur += c.encode('utf-8')
+            elif c.isspace():
+                break
+            elif c in '"\'' and not cur:
+                quote = c
+            else:
+                cur += c.encode('utf-8')
+            i += 1
+            if quote == 'done':
+                break
+        if quote in ('"', "'"):
+            raise AsperaError('unbalanced quotes in Redis configuration line')
+        args.append(bytes(cur))
+
+
+def persisted_requirepass(conf_text):
+    """The requirepass a Redis configuration file sets (the last one wins), as bytes, or None."""
+    value = None
+    for line in conf_text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith('#'):
+            continue
+        args = redis_config_args(stripped)
+        if args and args[0].lower() == b'requirepass':
+            value = args[1] if len(args) > 1 else b''
+    return value

@@ -4,10 +4,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    AsperaError, Askmscli, asconfigurator_command, mask, parse_secret_hashes, read_settings, secret_state, sha512)
+    AsperaError, Askmscli, Redis, RedisReplyError, asconfigurator_command, content_protection_plan, mask,
+    parse_secret_hashes, persisted_requirepass, read_settings, redis_config_args, secret_state, sha512)
 
 SECRET = 'p@ss w;rd $(rm -rf /) "quoted"'
 
@@ -138,3 +141,108 @@ def test_mask_hides_secret_values_only():
     masked = mask(read_settings(CONF))
     assert 'alicesecret' not in repr(masked) and 'nodetoken' not in repr(masked)
     assert {'level': 'node', 'name': None, 'param': 'token_life_seconds', 'value': '600'} in masked
+
+
+# -- content-protection plan -----------------------------------------------------------
+
+PLAN_CONF = """<CONF version="2">
+  <default><transfer><encryption><content_protection_secret>node s</content_protection_secret></encryption></transfer></default>
+  <aaa><realms><realm>
+    <users>
+      <user><name>alice</name><transfer><encryption><content_protection_secret>alice s</content_protection_secret></encryption></transfer></user>
+      <user><name>erin</name><authorization><token><life_seconds>60</life_seconds></token></authorization></user>
+    </users>
+    <groups>
+      <group><name>media</name><transfer><encryption><content_protection_secret>media s</content_protection_secret></encryption></transfer></group>
+      <group><name>ops</name><transfer><encryption><content_protection_secret>ops s</content_protection_secret></encryption></transfer></group>
+    </groups>
+  </realm></realms></aaa>
+</CONF>"""
+
+KNOWN = {'alice', 'bob', 'carol', 'dave', 'erin'}
+
+
+def test_plan_own_then_group_then_node():
+    plan, errors = content_protection_plan(PLAN_CONF, ['bob'], {'media': ['carol', 'alice'], 'ops': []}, KNOWN)
+    # alice keeps her own over her group's; erin is named in aspera.conf, so the node's applies.
+    assert plan == {'alice': 'alice s', 'bob': 'node s', 'carol': 'media s', 'erin': 'node s'}
+    assert errors == []
+
+
+def test_plan_refuses_two_groups_with_different_secrets():
+    plan, errors = content_protection_plan(PLAN_CONF, [], {'media': ['dave'], 'ops': ['dave']}, KNOWN)
+    assert 'dave' not in plan
+    assert errors == ['user dave is in groups media, ops whose content_protection_secret differ: give the user '
+                      'its own secret in aspera.conf first']
+
+
+def test_plan_names_users_that_do_not_exist():
+    plan, errors = content_protection_plan(PLAN_CONF, ['bob'], {}, {'alice', 'bob'})
+    assert set(plan) == {'alice', 'bob'}
+    assert errors == ['aspera.conf gives user erin a content_protection_secret, but there is no such user on this host']
+
+
+def test_plan_without_secrets_is_empty():
+    assert content_protection_plan('<CONF><default/></CONF>', ['bob'], {}, KNOWN) == ({}, [])
+
+
+# -- Redis configuration and protocol ------------------------------------------------------
+
+@pytest.mark.parametrize('line, expected', [
+    ('requirepass secret', [b'requirepass', b'secret']),
+    ('requirepass "a b\\"c\\\\d\\x41\\n"', [b'requirepass', b'a b"c\\dA\n']),
+    ("requirepass 'it\\'s here'", [b'requirepass', b"it's here"]),
+    ('  port   31415  ', [b'port', b'31415']),
+    ('requirepass ""', [b'requirepass', b'']),
+])
+def test_redis_config_args(line, expected):
+    assert redis_config_args(line) == expected
+
+
+@pytest.mark.parametrize('line', ['requirepass "open', "requirepass 'x'y"])
+def test_redis_config_args_unbalanced(line):
+    with pytest.raises(AsperaError, match='unbalanced quotes'):
+        redis_config_args(line)
+
+
+def test_persisted_requirepass_last_one_wins():
+    text = 'port 31415\n# requirepass commented\nrequirepass "first"\nrequirepass "p@ss w;rd \\"q\\""\n'
+    assert persisted_requirepass(text) == b'p@ss w;rd "q"'
+    assert persisted_requirepass('port 31415\n') is None
+
+
+class FakeSocket(object):
+    """Replies queued as raw RESP; records what was sent."""
+
+    def __init__(self, replies):
+        self.sent = b''
+        self.replies = io.BytesIO(b''.join(replies))
+
+    def sendall(self, data):
+        self.sent += data
+
+    def makefile(self, mode):
+        return self.replies
+
+
+def test_redis_client_speaks_resp(monkeypatch):
+    import socket
+    sock = FakeSocket([b'+OK\r\n', b'$5\r\nhello\r\n', b'*2\r\n:1\r\n$-1\r\n', b'-WRONGPASS invalid\r\n'])
+    monkeypatch.setattr(socket, 'create_connection', lambda addr, timeout: sock)
+    r = Redis('127.0.0.1', 31415)
+    assert r.command('AUTH', 'p w') == 'OK'
+    assert sock.sent == b'*2\r\n$4\r\nAUTH\r\n$3\r\np w\r\n'
+    assert r.command('GET', 'k') == b'hello'
+    assert r.command('X') == [1, None]
+    with pytest.raises(RedisReplyError, match='WRONGPASS'):
+        r.command('AUTH', 'bad')
+
+
+def test_redis_unreachable_is_named(monkeypatch):
+    import socket
+
+    def refuse(addr, timeout):
+        raise OSError(111, 'Connection refused')
+    monkeypatch.setattr(socket, 'create_connection', refuse)
+    with pytest.raises(AsperaError, match='Redis at 127.0.0.1:31499 is not reachable'):
+        Redis('127.0.0.1', 31499)

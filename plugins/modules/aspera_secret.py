@@ -1,0 +1,117 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: aspera_secret
+short_description: Set an IBM Aspera askmscli secret (content protection, Redis master key, Redis password)
+version_added: 0.3.0
+author: keyfleet maintainers (@keyfleet)
+description:
+  - Sets one secret of an askmscli category, giving it to C(askmscli -s) on standard input, never on the
+    command line.
+  - Idempotent through C(askmscli -H), which prints the SHA-512 of each stored version: when the newest
+    one is the hash of O(secret), nothing is done. When C(-H) cannot tell (an askmscli without it), the
+    secret is set and a warning says so.
+  - C(ssear) is per user (O(user) is required); the other categories are shared and reach a user's
+    keystore when it is initialised (M(keyfleet.encryption.aspera_keystore)).
+extends_documentation_fragment:
+  - keyfleet.encryption.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  category:
+    description:
+      - The askmscli category. The Redis master key is V(redis-master-key) up to HSTS 4.3 and
+        V(redis-primary-key) from 4.4 on; give the one the installed askmscli knows.
+    type: str
+    required: true
+    choices: [ssear, redis-master-key, redis-primary-key, redis-password]
+  user:
+    description: The transfer user, for V(ssear).
+    type: str
+  secret:
+    description: The secret. Never logged or returned.
+    type: str
+    required: true
+  askmscli:
+    description: The askmscli command.
+    type: path
+    default: /opt/aspera/bin/askmscli
+"""
+
+EXAMPLES = r"""
+- name: Content-protection secret of alice, from the escrow
+  keyfleet.encryption.aspera_secret:
+    category: ssear
+    user: alice
+    secret: "{{ lookup('keyfleet.encryption.escrow', 'aspera_ssear_' ~ inventory_hostname ~ '_alice') }}"
+  no_log: true
+"""
+
+RETURN = r"""
+before:
+  description: V(absent), V(same), V(different), or V(unknown) when askmscli -H could not tell.
+  returned: always
+  type: str
+  sample: absent
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
+    CATEGORIES, USER_CATEGORIES, AsperaError, Askmscli, secret_state)
+
+
+def runner(module):
+    def run(argv, data=None):
+        return module.run_command(argv, data=data, binary_data=True)
+    return run
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            category=dict(type='str', required=True, choices=list(CATEGORIES)),
+            user=dict(type='str'),
+            secret=dict(type='str', required=True, no_log=True),
+            askmscli=dict(type='path', default='/opt/aspera/bin/askmscli'),
+        ),
+        required_if=[('category', 'ssear', ('user',))],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not os.access(p['askmscli'], os.X_OK):
+        module.fail_json(msg='askmscli not found or not executable at %s (askmscli)' % p['askmscli'])
+    if not p['secret']:
+        module.fail_json(msg='secret is empty')
+    user = p['user'] if p['category'] in USER_CATEGORIES else None
+    cli = Askmscli(runner(module), p['askmscli'])
+    try:
+        try:
+            before = secret_state(cli.secret_hashes(p['category'], user), p['secret'])
+        except AsperaError as e:
+            module.warn('askmscli -H cannot tell whether %s is set (%s): setting it' % (p['category'], e))
+            before = 'unknown'
+        if before == 'same':
+            module.exit_json(changed=False, before=before)
+        if not module.check_mode:
+            cli.set_secret(p['category'], p['secret'], user)
+            if before != 'unknown' and secret_state(cli.secret_hashes(p['category'], user), p['secret']) != 'same':
+                module.fail_json(msg='askmscli accepted %s but -H does not report it as the newest version' % p['category'])
+    except AsperaError as e:
+        module.fail_json(msg=str(e))
+    module.exit_json(changed=True, before=before)
+
+
+if __name__ == '__main__':
+    main()

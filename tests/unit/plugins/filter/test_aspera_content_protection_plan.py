@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.keyfleet.encryption.plugins.filter.aspera_content_protection_plan import (
+    aspera_content_protection_plan, members)
+
+GROUPS = {'media': ['x', '1001', 'carol'], 'dave': ['x', '1002', ''], 'users': ['x', '100', '']}
+PASSWD = {'carol': ['x', '1003', '100', '', '/home/carol', '/bin/sh'],
+          'dave': ['x', '1004', '1001', '', '/home/dave', '/bin/sh']}
+
+
+def test_members_include_primary_group_users():
+    assert members(GROUPS, PASSWD) == {'media': ['carol', 'dave'], 'dave': [], 'users': ['carol']}
+
+
+def test_group_secret_reaches_primary_and_secondary_members():
+    conf = ('<CONF><aaa><realms><realm><groups><group><name>media</name><transfer><encryption>'
+            '<content_protection_secret>m</content_protection_secret></encryption></transfer></group>'
+            '</groups></realm></realms></aaa></CONF>')
+    assert aspera_content_protection_plan(conf, [], GROUPS, PASSWD) == {'plan': {'carol': 'm', 'dave': 'm'}, 'errors': []}
+
+
+def test_bad_xml_is_a_filter_error():
+    with pytest.raises(AnsibleFilterError, match='not valid XML'):
+        aspera_content_protection_plan('<CONF>', [], GROUPS, PASSWD)

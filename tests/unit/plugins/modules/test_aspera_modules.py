@@ -1,0 +1,237 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The Aspera modules against the lab doubles of asconfigurator and askmscli (tests/lab/image),
+which follow the vendor's documented behaviour, in a private directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.modules import (
+    aspera_config, aspera_keystore, aspera_redis_password, aspera_secret, aspera_stash_password)
+
+DOUBLES = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'lab', 'image', 'opt', 'aspera', 'bin')
+SECRET = 'p@ss w;rd $(touch /tmp/x) "q" \\ `id`'
+
+CONF = """<?xml version='1.0' encoding='UTF-8'?>
+<CONF version="2">
+  <default><transfer><encryption><content_protection_secret>node s</content_protection_secret></encryption></transfer></default>
+  <aaa><realms><realm><users>
+    <user><name>alice</name><authorization><token><encryption_key>alice tok</encryption_key></token></authorization></user>
+  </users></realm></realms></aaa>
+</CONF>
+"""
+
+
+def run_module(monkeypatch, capsys, module, args, check_mode=False, diff=True):
+    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
+    monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def four_pass(monkeypatch, capsys, module, args):
+    """check, apply, check again, apply again (as community.crypto tests its modules)."""
+    return [run_module(monkeypatch, capsys, module, args, check_mode=cm) for cm in (True, False, True, False)]
+
+
+# -- aspera_config ---------------------------------------------------------------------------
+
+def test_plan_only_removes_secrets():
+    found = [dict(level='node', name=None, param='token_dynamic_key', value='false')]
+    with pytest.raises(AsperaError, match='can only be removed'):
+        aspera_config.plan(found, [dict(param='token_encryption_key', value='x')], [])
+    assert aspera_config.plan(found, [dict(param='token_dynamic_key', value=True)], []) == [
+        ('node', None, 'token_dynamic_key', 'true')]
+    # Removing what is not there is no change.
+    assert aspera_config.plan(found, [dict(param='token_life_seconds', value=None)], []) == []
+
+
+@pytest.fixture
+def conf(tmp_path, monkeypatch):
+    path = tmp_path / 'aspera.conf'
+    path.write_text(CONF)
+    monkeypatch.setenv('ASPERA_CONF', str(path))
+    return path
+
+
+def test_config_four_passes_with_one_backup(conf, monkeypatch, capsys):
+    args = dict(conf=str(conf), asconfigurator=os.path.join(DOUBLES, 'asconfigurator'), backup=True, backup_id='run1',
+                settings=[dict(param='token_dynamic_key', value=True)],
+                remove_everywhere=['transfer_encryption_content_protection_secret', 'token_encryption_key'])
+    check, apply, check2, apply2 = four_pass(monkeypatch, capsys, aspera_config, args)
+    assert check['changed'] and apply['changed']
+    assert not check2['changed'] and not apply2['changed']
+    assert apply['commands'] == [
+        'set_node_data;token_dynamic_key,true',
+        'set_node_data;transfer_encryption_content_protection_secret,AS_NULL',
+        'set_user_data;user_name,alice;token_encryption_key,AS_NULL']
+    text = conf.read_text()
+    assert 'node s' not in text and 'alice tok' not in text and '<dynamic_key>true</dynamic_key>' in text
+    backup = conf.parent / 'aspera.conf.keyfleet-run1'
+    assert backup.read_text() == CONF and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert 'backup_file' not in apply2
+    # Secrets never in the result or the diff, only fingerprints.
+    for result in (check, apply):
+        dumped = json.dumps(result)
+        assert 'node s' not in dumped and 'alice tok' not in dumped and 'sha512:' in dumped
+
+
+def test_config_fails_clearly_when_asconfigurator_fails(conf, monkeypatch, capsys, tmp_path):
+    fake = tmp_path / 'asconfigurator'
+    fake.write_text('#!/bin/sh\necho failure\necho "no such parameter"\nexit 0\n')
+    fake.chmod(0o755)
+    result = run_module(monkeypatch, capsys, aspera_config,
+                        dict(conf=str(conf), asconfigurator=str(fake), settings=[dict(param='token_life_seconds', value=60)]))
+    assert result['failed'] and 'asconfigurator -x "set_node_data;token_life_seconds,60" failed' in result['msg']
+
+
+# -- aspera_secret and aspera_stash_password with the askmscli double -------------------------
+
+@pytest.fixture
+def askms(tmp_path, monkeypatch):
+    monkeypatch.setenv('ASPERA_DOUBLE_ETC', str(tmp_path))
+    return os.path.join(DOUBLES, 'askmscli')
+
+
+def test_secret_four_passes_and_a_new_value(askms, monkeypatch, capsys):
+    args = dict(category='redis-password', secret=SECRET, askmscli=askms)
+    results = four_pass(monkeypatch, capsys, aspera_secret, args)
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert [r['before'] for r in results] == ['absent', 'absent', 'same', 'same']
+    assert SECRET not in json.dumps(results)
+    changed = run_module(monkeypatch, capsys, aspera_secret, dict(args, secret='another one'))
+    assert changed['changed'] and changed['before'] == 'different'
+
+
+def test_secret_ssear_needs_a_user(askms, monkeypatch, capsys):
+    result = run_module(monkeypatch, capsys, aspera_secret, dict(category='ssear', secret=SECRET, askmscli=askms))
+    assert result['failed'] and 'user' in result['msg']
+
+
+def test_secret_missing_askmscli_is_named(monkeypatch, capsys):
+    result = run_module(monkeypatch, capsys, aspera_secret,
+                        dict(category='redis-password', secret=SECRET, askmscli='/nonexistent/askmscli'))
+    assert result['msg'] == 'askmscli not found or not executable at /nonexistent/askmscli (askmscli)'
+
+
+def test_stash_set_once_then_refuses_another(askms, tmp_path, monkeypatch, capsys):
+    args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
+                marker=str(tmp_path / '.keyfleet-stash'))
+    results = four_pass(monkeypatch, capsys, aspera_stash_password, args)
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert results[1]['state'] == 'set' and results[3]['state'] == 'same'
+    marker = tmp_path / '.keyfleet-stash'
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o600 and 'first' not in marker.read_text()
+    stash_before = (tmp_path / 'askms.stash').read_bytes()
+    refused = run_module(monkeypatch, capsys, aspera_stash_password, dict(args, password='second stash password'))
+    assert refused['failed'] and 'a different stash password is already set' in refused['msg']
+    assert (tmp_path / 'askms.stash').read_bytes() == stash_before
+    reset = run_module(monkeypatch, capsys, aspera_stash_password,
+                       dict(args, password='second stash password', allow_reset=True))
+    assert reset['changed'] and reset['state'] == 'reset'
+    assert any(p.startswith(str(tmp_path / 'askms.stash.keyfleet-reset-')) for p in reset['moved_aside'])
+    assert run_module(monkeypatch, capsys, aspera_stash_password,
+                      dict(args, password='second stash password'))['state'] == 'same'
+
+
+def test_stash_set_elsewhere_needs_adopt(askms, tmp_path, monkeypatch, capsys):
+    (tmp_path / 'askms.stash').write_bytes(b'x')
+    args = dict(password='some stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
+                marker=str(tmp_path / '.keyfleet-stash'))
+    result = run_module(monkeypatch, capsys, aspera_stash_password, args)
+    assert result['failed'] and 'keyfleet did not set it' in result['msg']
+
+
+def test_stash_resumes_keystore_init_after_a_stop(askms, tmp_path, monkeypatch, capsys):
+    args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
+                marker=str(tmp_path / '.keyfleet-stash'))
+    run_module(monkeypatch, capsys, aspera_stash_password, args)
+    marker = tmp_path / '.keyfleet-stash'
+    marker.write_text(marker.read_text() + aspera_stash_password.PENDING + '\n')  # as if stopped there
+    resumed = run_module(monkeypatch, capsys, aspera_stash_password, args)
+    assert resumed['changed'] and aspera_stash_password.PENDING not in marker.read_text()
+
+
+def test_stash_marker_is_salted():
+    one, two = aspera_stash_password.make_marker('pw-123456'), aspera_stash_password.make_marker('pw-123456')
+    assert one != two
+    assert aspera_stash_password.marker_matches(one, 'pw-123456')
+    assert not aspera_stash_password.marker_matches(one, 'pw-1234567')
+
+
+# -- aspera_keystore --------------------------------------------------------------------------
+
+class FakeCli(object):
+    def __init__(self, hashes):
+        self.hashes = hashes  # (category, user) -> [(version, hash)]
+
+    def secret_hashes(self, category, user=None):
+        return self.hashes.get((category, user), [])
+
+
+def test_stale_users(tmp_path):
+    homes = {}
+    for user in ('alice', 'bob', 'carol'):
+        homes[user] = str(tmp_path / user)
+        if user != 'carol':
+            os.makedirs(os.path.join(homes[user], '.aspera'))
+            open(os.path.join(homes[user], '.aspera', 'localkeystore.db'), 'w').close()
+    cli = FakeCli({('redis-password', None): [(0, 'a'), (1, 'b')],
+                   ('redis-password', 'alice'): [(0, 'a'), (1, 'b')],
+                   ('redis-password', 'bob'): [(0, 'a')]})
+    # bob is behind the root keystore, carol has none; alice is current.
+    assert aspera_keystore.stale_users(cli, ['alice', 'bob', 'carol'], homes, ['redis-password', 'redis-master-key'],
+                                       False) == ['bob', 'carol']
+    assert aspera_keystore.stale_users(cli, ['alice'], homes, ['redis-password'], True) == ['alice']
+
+
+def test_keystore_unknown_user_before_anything(monkeypatch, capsys, askms):
+    result = run_module(monkeypatch, capsys, aspera_keystore, dict(users=['root', 'nosuchuser-kf'], askmscli=askms))
+    assert result['failed'] and result['msg'] == 'users: no such user on this host: nosuchuser-kf'
+
+
+# -- aspera_redis_password --------------------------------------------------------------------
+
+class FakeRedis(object):
+    def __init__(self, password):
+        self.password = password
+
+    def command(self, *args):
+        from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import RedisReplyError
+        if args[0] == 'AUTH':
+            if self.password is None:
+                raise RedisReplyError('ERR AUTH <password> called without any password configured for the default user')
+            if args[1] != self.password:
+                raise RedisReplyError('WRONGPASS invalid username-password pair or user is disabled.')
+            return 'OK'
+        if self.password is not None:
+            raise RedisReplyError('NOAUTH Authentication required.')
+        return 'PONG'
+
+
+@pytest.mark.parametrize('redis_pw, current, expected', [
+    ('new', None, 'new'),
+    ('old', 'old', 'current'),
+    (None, None, 'none'),
+    (None, 'old', 'none'),
+])
+def test_authenticate(redis_pw, current, expected):
+    assert aspera_redis_password.authenticate(FakeRedis(redis_pw), 'new', current) == expected
+
+
+def test_authenticate_wrong_current_password():
+    with pytest.raises(AsperaError, match='accepts neither the new password nor current_password'):
+        aspera_redis_password.authenticate(FakeRedis('old'), 'new', 'wrong')
