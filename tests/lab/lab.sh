@@ -104,6 +104,12 @@ image() {
   # Services start only when a scenario asks for them; the image carries no cluster state.
   chroot "$root" /bin/sh -c 'systemctl disable consul.service redis-server.service >/dev/null 2>&1 || true'
   if [ -d "$here/image" ]; then cp -a "$here/image/." "$root/"; fi
+  # The Aspera doubles (tests/lab/aspera-doubles.md): the service user, Redis' data directory, and the
+  # Redis configuration readable by Redis only (it will hold requirepass).
+  chroot "$root" /bin/sh -c 'useradd --system --create-home --home-dir /home/asperadaemon --shell /usr/sbin/nologin asperadaemon &&
+    install -d -o asperadaemon -g asperadaemon -m 0750 /var/lib/asperaredis &&
+    chown root:asperadaemon /opt/aspera/etc/redis/aspera_31415.conf && chmod 0640 /opt/aspera/etc/redis/aspera_31415.conf' \
+    || { log "FATAL: Aspera lab user and directories"; exit 1; }
   rm -f "$root/etc/resolv.conf"
   log "podman import $image:$h"
   tar -C "$root" -c . | podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL=SIGRTMIN+3' - "$image:$h" >/dev/null

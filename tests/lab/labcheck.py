@@ -279,4 +279,58 @@ def assert_secrets_not_logged(secrets, expect=('ESTABLISH',)):
         # EC key hold the public key, which is rightly printed).
         lines = [l for l in secret.splitlines() if l and not l.startswith('-----')][:1] or [secret]
         for piece in lines:
-            assert piece not in log and piece.replace('/', '\\/') not in log
+            # As written, with JSON's escapes (quotes, backslashes), and with escaped slashes.
+            for form in (piece, json.dumps(piece)[1:-1], piece.replace('/', '\\/')):
+                assert form not in log
+
+
+# -- Aspera (the lab doubles of tests/lab/aspera-doubles.md and the real Redis) --------------
+
+def sha512(text):
+    import hashlib
+    return hashlib.sha512(text.encode('utf-8')).hexdigest()
+
+
+def askms_newest_hash(host, category, user=None):
+    """The SHA-512 askmscli -H reports for the newest version of a secret, or None."""
+    out = host.check_output('/opt/aspera/bin/askmscli %s-H %s' % ('-u %s ' % user if user else '', category))
+    lines = [l.split()[-1] for l in out.splitlines() if l.startswith('v')]
+    return lines[-1] if lines else None
+
+
+REDIS_PROBE = r"""
+import os, socket, sys
+s = socket.create_connection(('127.0.0.1', 31415), 5)
+def cmd(*a):
+    s.sendall(b'*%d\r\n' % len(a) + b''.join(b'$%d\r\n%s\r\n' % (len(x), x) for x in a))
+    return s.recv(4096).split(b'\r\n')[0].decode()
+pw = os.environ.get('LAB_REDIS_PASSWORD')
+if pw:
+    print(cmd(b'AUTH', pw.encode()))
+print(cmd(b'PING'))
+"""
+
+
+def redis_ping(host, password=None):
+    """What Redis answers to [AUTH password and] PING, from inside the node; the password goes
+    through the environment of the test's own process."""
+    env = "LAB_REDIS_PASSWORD=%s " % _shell_quote(password) if password else ''
+    return host.check_output("%spython3 -c %s" % (env, _shell_quote(REDIS_PROBE))).splitlines()
+
+
+def _shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def unit_starts(host, unit):
+    out = host.check_output('journalctl -u %s -o cat' % unit)
+    return sum(1 for l in out.splitlines() if l.startswith('Started '))
+
+
+def assert_secrets_not_in_argv(host, secrets, expect=('askmscli',)):
+    """No secret in any command line the sampler saw; and it did see the tools run."""
+    log = host.file('/var/log/keyfleet-argv.log').content_string
+    for marker in expect:
+        assert marker in log
+    for secret in secrets:
+        assert secret not in log
