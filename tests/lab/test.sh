@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make test` after the lab image and the collection link are ready (the Makefile's test target).
+# The static checks and the scenarios that time nothing run side by side (the Aspera scenarios on
+# podman networks of their own); then the Consul running-cluster scenarios, whose watchers time every
+# restart, run one at a time on an otherwise quiet machine. Every log is printed in full.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+logs=.build/test-logs
+rm -rf "$logs" && mkdir -p "$logs"
+
+scenarios() {  # run molecule test for each scenario given, stop at the first failure
+  local s
+  for s in "$@"; do
+    echo "=== molecule scenario $s ($(date -u +%T))"
+    molecule test -s "$s" || { echo "=== molecule scenario $s FAILED ($(date -u +%T))"; return 1; }
+  done
+  echo "=== molecule done ($(date -u +%T))"
+}
+
+aspera=() consul_new=() alone=()
+for d in molecule/*/; do
+  s=$(basename "$d")
+  case $s in
+    aspera_*) aspera+=("$s") ;;
+    consul_gossip_new | consul_tls_new) consul_new+=("$s") ;;
+    *) alone+=("$s") ;;
+  esac
+done
+
+track() {  # track NAME COMMAND...: run in the background into its own log
+  local name=$1; shift
+  ( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
+}
+checks() { ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units; }
+
+echo "=== side by side ($(date -u +%T)): lint, sanity, units | ${aspera[*]} | ${consul_new[*]}"
+track checks checks
+track aspera scenarios "${aspera[@]}"
+track consul-new scenarios "${consul_new[@]}"
+wait
+failed=0
+for t in checks aspera consul-new; do
+  echo "===== $t: exit $(cat "$logs/$t.rc")"
+  cat "$logs/$t.log"
+  [ "$(cat "$logs/$t.rc")" = 0 ] || failed=1
+done
+[ "$failed" = 0 ] || { echo "make test: FAILED"; exit 1; }
+
+echo "=== one at a time ($(date -u +%T)): ${alone[*]}"
+scenarios "${alone[@]}" || { echo "make test: FAILED"; exit 1; }
+echo "make test: all passed"
