@@ -34,7 +34,7 @@ options:
       - V(password) is O(length) characters drawn from O(chars).
       - V(pem) is never generated. It stores what O(value) gives (a CA private key or certificate made
         with community.crypto); without O(value) the lookup returns the stored value or an empty string.
-      - V(text) is stored like V(pem): a secret that already exists (for example a plain-text secret being
+      - V(text) is stored like V(pem) - a secret that already exists (for example a plain-text secret being
         moved out of a configuration file), escrowed before it is removed from where it was.
       - Asking for a stored name with another kind fails rather than return a secret of the wrong shape.
     type: str

@@ -15,7 +15,7 @@ description:
   - Reads the node, user and group settings keyfleet manages from C(aspera.conf) (XML) and changes the ones
     that differ through C(asconfigurator -x), the vendor's tool, one call per setting.
   - Plain-text secrets (C(transfer_encryption_content_protection_secret), C(token_encryption_key)) can only be
-    removed (V(AS_NULL)): they belong in the keystore (M(keyfleet.encryption.aspera_secret)), and
+    removed (V(AS_NULL)) - they belong in the keystore (M(keyfleet.encryption.aspera_secret)), and
     asconfigurator would carry them on its command line.
   - Secret values are never returned or shown in a diff; a fingerprint (first 16 hex digits of SHA-512)
     says whether two are the same.

@@ -12,7 +12,7 @@ short_description: Make the IBM Aspera Redis require a password, and keep it acr
 version_added: 0.3.0
 author: keyfleet maintainers (@keyfleet)
 description:
-  - Follows the vendor's procedure without its C(asredis) session: hands the Redis configuration file
+  - Follows the vendor's procedure without its C(asredis) session - hands the Redis configuration file
     (C(aspera_31415.conf)) to the user Redis runs as, sends C(CONFIG SET requirepass), C(AUTH) and
     C(CONFIG REWRITE), then gives the file back to its owner, group and mode (from O(conf_owner),
     O(conf_group), O(conf_mode), else as they were).

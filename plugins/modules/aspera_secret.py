@@ -14,7 +14,7 @@ author: keyfleet maintainers (@keyfleet)
 description:
   - Sets one secret of an askmscli category, giving it to C(askmscli -s) on standard input, never on the
     command line.
-  - Idempotent through C(askmscli -H), which prints the SHA-512 of each stored version: when the newest
+  - Idempotent through C(askmscli -H), which prints the SHA-512 of each stored version - when the newest
     one is the hash of O(secret), nothing is done. When C(-H) cannot tell (an askmscli without it), the
     secret is set and a warning says so.
   - C(ssear) is per user (O(user) is required); the other categories are shared and reach a user's

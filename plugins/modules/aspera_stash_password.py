@@ -53,7 +53,7 @@ options:
     default: false
   allow_reset:
     description:
-      - B(Destroys access to every secret in the keystores.) Sets a different stash password: the stash file,
+      - B(Destroys access to every secret in the keystores.) Sets a different stash password - the stash file,
         C(rootkeystore.db) and every user's C(localkeystore.db) are moved aside (same directory, suffix
         C(.keyfleet-reset-<time>), readable again only together with the moved stash file), the new password
         is set and the keystores are initialised empty. Every secret must then be set again (run the playbook

@@ -95,10 +95,11 @@ image() {
     || { tail -n 20 "$state/debootstrap.log"; exit 1; }
   cp /etc/resolv.conf "$root/etc/resolv.conf"
   cp "$deb" "$root/tmp/consul.deb"
+  # python-is-python3: the Aspera doubles start with `#!/usr/bin/env python`, the shebang ansible-test allows.
   chroot "$root" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive;
     apt-get update -qq &&
     apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus python3 iproute2 procps sudo \
-      ca-certificates python3-cryptography redis-server /tmp/consul.deb >/dev/null &&
+      ca-certificates python3-cryptography python-is-python3 redis-server /tmp/consul.deb >/dev/null &&
     apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/consul.deb' >"$state/chroot.log" 2>&1 \
     || { tail -n 30 "$state/chroot.log"; exit 1; }
   # Services start only when a scenario asks for them; the image carries no cluster state.

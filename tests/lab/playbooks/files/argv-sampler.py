@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/env python
 """Samples the command line of every process every 20 ms and appends each new one to a log, so a
 test can assert that no secret ever appeared in argv (visible to every user in the process list)."""
 import os
