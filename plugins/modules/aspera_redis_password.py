@@ -93,6 +93,10 @@ persisted_changed:
   description: Whether the configuration file was (or would be) rewritten.
   returned: success
   type: bool
+directory_handed_over:
+  description: Whether Redis needed the configuration directory too for C(CONFIG REWRITE) (Redis 6.2 and later).
+  returned: when the file was rewritten
+  type: bool
 """
 
 import grp
@@ -132,7 +136,8 @@ def read_persisted(path):
 
 
 def rewrite(redis, conf, redis_user):
-    """CONFIG REWRITE with the file (and if Redis needs it, its directory) handed to Redis' user."""
+    """CONFIG REWRITE with the file (and if Redis needs it, its directory) handed to Redis' user.
+    Returns whether the directory had to be handed over too."""
     st, dst = os.stat(conf), os.stat(os.path.dirname(conf))
     uid = pwd.getpwnam(redis_user).pw_uid
     directory = os.path.dirname(conf)
@@ -142,6 +147,8 @@ def rewrite(redis, conf, redis_user):
         try:
             redis.command('CONFIG', 'REWRITE')
         except RedisReplyError as e:
+            # Measured on Redis 7.0.15: "ERR Rewriting config file: Permission denied" with the file
+            # handed over and not its directory; the rewritten file then comes out 0644.
             if 'ermission denied' not in str(e) and 'Rewriting config file' not in str(e):
                 raise
             os.chown(directory, uid, -1)
@@ -152,6 +159,7 @@ def rewrite(redis, conf, redis_user):
         for path, old in handed:
             os.chown(path, old.st_uid, old.st_gid)
             os.chmod(path, old.st_mode & 0o7777)
+    return len(handed) > 1
 
 
 def main():
@@ -198,7 +206,7 @@ def main():
             redis.command('CONFIG', 'SET', 'requirepass', p['password'])
             redis.command('AUTH', p['password'])
         if result['persisted_changed'] and not module.check_mode:
-            rewrite(redis, p['conf'], p['redis_user'])
+            result['directory_handed_over'] = rewrite(redis, p['conf'], p['redis_user'])
             if read_persisted(p['conf']) != p['password'].encode('utf-8'):
                 module.fail_json(msg='CONFIG REWRITE did not write the password to %s' % p['conf'], **result)
     except (AsperaError, OSError, IOError) as e:

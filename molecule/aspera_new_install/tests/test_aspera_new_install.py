@@ -18,6 +18,12 @@ def secrets():
                 for name in ['redis_password', 'redis_master_key', 'stash_password', 'ssear_alice', 'ssear_bob'])
 
 
+def test_no_secret_in_argv_or_log(host, secrets):
+    # First: later tests hand the Redis password to the node themselves.
+    labcheck.assert_secrets_not_in_argv(host, secrets, expect=('askmscli', 'asnodeadmin'))
+    labcheck.assert_secrets_not_logged(secrets.values())
+
+
 @pytest.mark.parametrize('user', USERS)
 def test_content_protection_secret_per_user(host, secrets, user):
     assert labcheck.askms_newest_hash(host, 'ssear', user) == labcheck.sha512(secrets['ssear_' + user])
@@ -68,8 +74,3 @@ def test_stash_set_once(host):
 def test_one_backup_of_aspera_conf(host):
     # The only change to aspera.conf is token_dynamic_key: a backup of the fresh file is still made.
     assert host.check_output('ls /opt/aspera/etc/ | grep -c "^aspera.conf.keyfleet-" || true') == '1'
-
-
-def test_no_secret_in_argv_or_log(host, secrets):
-    labcheck.assert_secrets_not_in_argv(host, secrets.values(), expect=('askmscli', 'asnodeadmin'))
-    labcheck.assert_secrets_not_logged(secrets.values())
