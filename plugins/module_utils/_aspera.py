@@ -116,6 +116,18 @@ class Askmscli(object):
         self._call(['-P-'], data=password)
 
 
+def module_askmscli(module, path):
+    """An Askmscli for an AnsibleModule (secrets on stdin as given, no newline added); fails the
+    module, naming the option, when ``path`` is not an executable."""
+    import os
+    if not os.access(path, os.X_OK):
+        module.fail_json(msg='askmscli not found or not executable at %s (askmscli)' % path)
+
+    def run(argv, data=None):
+        return module.run_command(argv, data=data, binary_data=True)
+    return Askmscli(run, path)
+
+
 def asconfigurator_command(level, name, param, value):
     """The -x argument of asconfigurator for one setting at one level.
 

@@ -66,7 +66,7 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, Askmscli
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, module_askmscli
 
 
 def stale_users(cli, users, homes, shared, force):
@@ -97,8 +97,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not os.access(p['askmscli'], os.X_OK):
-        module.fail_json(msg='askmscli not found or not executable at %s (askmscli)' % p['askmscli'])
+    cli = module_askmscli(module, p['askmscli'])
     users, homes, unknown = [], {}, []
     for user in p['users']:
         try:
@@ -109,11 +108,6 @@ def main():
             users.append(user)
     if unknown:
         module.fail_json(msg='users: no such user on this host: %s' % ', '.join(unknown))
-
-    def run(argv, data=None):
-        return module.run_command(argv, data=data, binary_data=True)
-
-    cli = Askmscli(run, p['askmscli'])
     try:
         todo = stale_users(cli, users, homes, p['shared_categories'], p['force'])
         if not module.check_mode:

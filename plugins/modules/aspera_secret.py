@@ -64,18 +64,11 @@ before:
   sample: absent
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    CATEGORIES, USER_CATEGORIES, AsperaError, Askmscli, secret_state)
-
-
-def runner(module):
-    def run(argv, data=None):
-        return module.run_command(argv, data=data, binary_data=True)
-    return run
+    CATEGORIES, USER_CATEGORIES, AsperaError, module_askmscli, secret_state)
 
 
 def main():
@@ -90,12 +83,10 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not os.access(p['askmscli'], os.X_OK):
-        module.fail_json(msg='askmscli not found or not executable at %s (askmscli)' % p['askmscli'])
+    cli = module_askmscli(module, p['askmscli'])
     if not p['secret']:
         module.fail_json(msg='secret is empty')
     user = p['user'] if p['category'] in USER_CATEGORIES else None
-    cli = Askmscli(runner(module), p['askmscli'])
     try:
         try:
             before = secret_state(cli.secret_hashes(p['category'], user), p['secret'])

@@ -100,7 +100,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, Askmscli
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, module_askmscli
 
 ITERATIONS = 200000
 PENDING = 'keystores-not-yet-initialised'
@@ -159,8 +159,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not os.access(p['askmscli'], os.X_OK):
-        module.fail_json(msg='askmscli not found or not executable at %s (askmscli)' % p['askmscli'])
+    cli = module_askmscli(module, p['askmscli'])
     if len(p['password']) < 8:
         module.fail_json(msg='password: a stash password needs at least 8 characters')
     for user in p['reinit_users']:
@@ -168,11 +167,6 @@ def main():
             pwd.getpwnam(user)
         except KeyError:
             module.fail_json(msg='reinit_users: no such user on this host: %s' % user)
-
-    def run(argv, data=None):
-        return module.run_command(argv, data=data, binary_data=True)
-
-    cli = Askmscli(run, p['askmscli'])
     stashed, marked = os.path.exists(p['stash_file']), os.path.exists(p['marker'])
     result = dict(changed=False, reinitialised=[])
     try:

@@ -13,9 +13,6 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
 from ansible_collections.keyfleet.encryption.plugins.modules import (
     aspera_config, aspera_keystore, aspera_redis_password, aspera_secret, aspera_stash_password)
@@ -31,20 +28,6 @@ CONF = """<?xml version='1.0' encoding='UTF-8'?>
   </users></realm></realms></aaa>
 </CONF>
 """
-
-
-def run_module(monkeypatch, capsys, module, args, check_mode=False, diff=True):
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-    monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
-    with pytest.raises(SystemExit):
-        module.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def four_pass(monkeypatch, capsys, module, args):
-    """check, apply, check again, apply again (as community.crypto tests its modules)."""
-    return [run_module(monkeypatch, capsys, module, args, check_mode=cm) for cm in (True, False, True, False)]
 
 
 # -- aspera_config ---------------------------------------------------------------------------
@@ -67,11 +50,11 @@ def conf(tmp_path, monkeypatch):
     return path
 
 
-def test_config_four_passes_with_one_backup(conf, monkeypatch, capsys):
+def test_config_four_passes_with_one_backup(conf, run_module, four_pass):
     args = dict(conf=str(conf), asconfigurator=os.path.join(DOUBLES, 'asconfigurator'), backup=True, backup_id='run1',
                 settings=[dict(param='token_dynamic_key', value=True)],
                 remove_everywhere=['transfer_encryption_content_protection_secret', 'token_encryption_key'])
-    check, apply, check2, apply2 = four_pass(monkeypatch, capsys, aspera_config, args)
+    check, apply, check2, apply2 = four_pass(aspera_config, args)
     assert check['changed'] and apply['changed']
     assert not check2['changed'] and not apply2['changed']
     assert apply['commands'] == [
@@ -89,11 +72,11 @@ def test_config_four_passes_with_one_backup(conf, monkeypatch, capsys):
         assert 'node s' not in dumped and 'alice tok' not in dumped and 'sha512:' in dumped
 
 
-def test_config_fails_clearly_when_asconfigurator_fails(conf, monkeypatch, capsys, tmp_path):
+def test_config_fails_clearly_when_asconfigurator_fails(conf, run_module, four_pass, tmp_path):
     fake = tmp_path / 'asconfigurator'
     fake.write_text('#!/bin/sh\necho failure\necho "no such parameter"\nexit 0\n')
     fake.chmod(0o755)
-    result = run_module(monkeypatch, capsys, aspera_config,
+    result = run_module(aspera_config,
                         dict(conf=str(conf), asconfigurator=str(fake), settings=[dict(param='token_life_seconds', value=60)]))
     assert result['failed'] and 'asconfigurator -x "set_node_data;token_life_seconds,60" failed' in result['msg']
 
@@ -106,62 +89,62 @@ def askms(tmp_path, monkeypatch):
     return os.path.join(DOUBLES, 'askmscli')
 
 
-def test_secret_four_passes_and_a_new_value(askms, monkeypatch, capsys):
+def test_secret_four_passes_and_a_new_value(askms, run_module, four_pass):
     args = dict(category='redis-password', secret=SECRET, askmscli=askms)
-    results = four_pass(monkeypatch, capsys, aspera_secret, args)
+    results = four_pass(aspera_secret, args)
     assert [r['changed'] for r in results] == [True, True, False, False]
     assert [r['before'] for r in results] == ['absent', 'absent', 'same', 'same']
     assert SECRET not in json.dumps(results)
-    changed = run_module(monkeypatch, capsys, aspera_secret, dict(args, secret='another one'))
+    changed = run_module(aspera_secret, dict(args, secret='another one'))
     assert changed['changed'] and changed['before'] == 'different'
 
 
-def test_secret_ssear_needs_a_user(askms, monkeypatch, capsys):
-    result = run_module(monkeypatch, capsys, aspera_secret, dict(category='ssear', secret=SECRET, askmscli=askms))
+def test_secret_ssear_needs_a_user(askms, run_module, four_pass):
+    result = run_module(aspera_secret, dict(category='ssear', secret=SECRET, askmscli=askms))
     assert result['failed'] and 'user' in result['msg']
 
 
-def test_secret_missing_askmscli_is_named(monkeypatch, capsys):
-    result = run_module(monkeypatch, capsys, aspera_secret,
+def test_secret_missing_askmscli_is_named(run_module, four_pass):
+    result = run_module(aspera_secret,
                         dict(category='redis-password', secret=SECRET, askmscli='/nonexistent/askmscli'))
     assert result['msg'] == 'askmscli not found or not executable at /nonexistent/askmscli (askmscli)'
 
 
-def test_stash_set_once_then_refuses_another(askms, tmp_path, monkeypatch, capsys):
+def test_stash_set_once_then_refuses_another(askms, tmp_path, run_module, four_pass):
     args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
                 marker=str(tmp_path / '.keyfleet-stash'))
-    results = four_pass(monkeypatch, capsys, aspera_stash_password, args)
+    results = four_pass(aspera_stash_password, args)
     assert [r['changed'] for r in results] == [True, True, False, False]
     assert results[1]['state'] == 'set' and results[3]['state'] == 'same'
     marker = tmp_path / '.keyfleet-stash'
     assert stat.S_IMODE(marker.stat().st_mode) == 0o600 and 'first' not in marker.read_text()
     stash_before = (tmp_path / 'askms.stash').read_bytes()
-    refused = run_module(monkeypatch, capsys, aspera_stash_password, dict(args, password='second stash password'))
+    refused = run_module(aspera_stash_password, dict(args, password='second stash password'))
     assert refused['failed'] and 'a different stash password is already set' in refused['msg']
     assert (tmp_path / 'askms.stash').read_bytes() == stash_before
-    reset = run_module(monkeypatch, capsys, aspera_stash_password,
+    reset = run_module(aspera_stash_password,
                        dict(args, password='second stash password', allow_reset=True))
     assert reset['changed'] and reset['state'] == 'reset'
     assert any(p.startswith(str(tmp_path / 'askms.stash.keyfleet-reset-')) for p in reset['moved_aside'])
-    assert run_module(monkeypatch, capsys, aspera_stash_password,
+    assert run_module(aspera_stash_password,
                       dict(args, password='second stash password'))['state'] == 'same'
 
 
-def test_stash_set_elsewhere_needs_adopt(askms, tmp_path, monkeypatch, capsys):
+def test_stash_set_elsewhere_needs_adopt(askms, tmp_path, run_module, four_pass):
     (tmp_path / 'askms.stash').write_bytes(b'x')
     args = dict(password='some stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
                 marker=str(tmp_path / '.keyfleet-stash'))
-    result = run_module(monkeypatch, capsys, aspera_stash_password, args)
+    result = run_module(aspera_stash_password, args)
     assert result['failed'] and 'keyfleet did not set it' in result['msg']
 
 
-def test_stash_resumes_keystore_init_after_a_stop(askms, tmp_path, monkeypatch, capsys):
+def test_stash_resumes_keystore_init_after_a_stop(askms, tmp_path, run_module, four_pass):
     args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
                 marker=str(tmp_path / '.keyfleet-stash'))
-    run_module(monkeypatch, capsys, aspera_stash_password, args)
+    run_module(aspera_stash_password, args)
     marker = tmp_path / '.keyfleet-stash'
     marker.write_text(marker.read_text() + aspera_stash_password.PENDING + '\n')  # as if stopped there
-    resumed = run_module(monkeypatch, capsys, aspera_stash_password, args)
+    resumed = run_module(aspera_stash_password, args)
     assert resumed['changed'] and aspera_stash_password.PENDING not in marker.read_text()
 
 
@@ -198,8 +181,8 @@ def test_stale_users(tmp_path):
     assert aspera_keystore.stale_users(cli, ['alice'], homes, ['redis-password'], True) == ['alice']
 
 
-def test_keystore_unknown_user_before_anything(monkeypatch, capsys, askms):
-    result = run_module(monkeypatch, capsys, aspera_keystore, dict(users=['root', 'nosuchuser-kf'], askmscli=askms))
+def test_keystore_unknown_user_before_anything(run_module, four_pass, askms):
+    result = run_module(aspera_keystore, dict(users=['root', 'nosuchuser-kf'], askmscli=askms))
     assert result['failed'] and result['msg'] == 'users: no such user on this host: nosuchuser-kf'
 
 

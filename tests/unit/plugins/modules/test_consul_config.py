@@ -10,9 +10,6 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
-
 from ansible_collections.keyfleet.encryption.plugins.modules import consul_config
 
 KEY = 'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s='
@@ -28,19 +25,6 @@ def test_masked_hides_secrets_and_says_when_they_change():
     assert consul_config.changed_keys(after, dict(after)) == []
 
 
-class Exit(Exception):
-    pass
-
-
-def run_module(monkeypatch, capsys, args, check_mode=False, diff=True):
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
-    monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
-    with pytest.raises(SystemExit):
-        consul_config.main()
-    return json.loads(capsys.readouterr().out)
-
-
 @pytest.fixture
 def fake_consul(tmp_path):
     """A `consul` that accepts a directory unless a file in it holds "invalid"; records what it saw."""
@@ -52,11 +36,7 @@ def fake_consul(tmp_path):
     return str(script), seen
 
 
-def four_pass(monkeypatch, capsys, args):
-    return [run_module(monkeypatch, capsys, args, check_mode=cm) for cm in (True, False, True, False)]
-
-
-def test_four_passes_check_apply_check_apply(tmp_path, monkeypatch, capsys, fake_consul):
+def test_four_passes_check_apply_check_apply(tmp_path, run_module, four_pass, fake_consul):
     consul, seen = fake_consul
     conf = tmp_path / 'consul.d'
     conf.mkdir()
@@ -64,7 +44,7 @@ def test_four_passes_check_apply_check_apply(tmp_path, monkeypatch, capsys, fake
     path = conf / 'gossip.json'
     args = dict(path=str(path), consul_binary=consul, mode='0640', validate_settings={'data_dir': '/var/lib/consul'},
                 settings={'encrypt_verify_incoming': False}, secret_settings={'encrypt': KEY})
-    check1, apply1, check2, apply2 = four_pass(monkeypatch, capsys, args)
+    check1, apply1, check2, apply2 = four_pass(consul_config, args)
     assert check1['changed'] and apply1['changed']
     assert not check2['changed'] and not apply2['changed']
     assert json.loads(path.read_text()) == {'encrypt': KEY, 'encrypt_verify_incoming': False}
@@ -76,17 +56,17 @@ def test_four_passes_check_apply_check_apply(tmp_path, monkeypatch, capsys, fake
     assert '******** (changes)' in apply1['diff']['after']
 
 
-def test_check_mode_writes_nothing(tmp_path, monkeypatch, capsys, fake_consul):
+def test_check_mode_writes_nothing(tmp_path, run_module, four_pass, fake_consul):
     path = tmp_path / 'gossip.json'
-    result = run_module(monkeypatch, capsys, dict(path=str(path), consul_binary=fake_consul[0],
+    result = run_module(consul_config, dict(path=str(path), consul_binary=fake_consul[0],
                                                   secret_settings={'encrypt': KEY}), check_mode=True)
     assert result['changed'] and not path.exists()
 
 
-def test_invalid_configuration_is_not_written(tmp_path, monkeypatch, capsys, fake_consul):
+def test_invalid_configuration_is_not_written(tmp_path, run_module, four_pass, fake_consul):
     path = tmp_path / 'gossip.json'
     path.write_text('{"encrypt_verify_outgoing": false}\n')
-    result = run_module(monkeypatch, capsys, dict(path=str(path), consul_binary=fake_consul[0],
+    result = run_module(consul_config, dict(path=str(path), consul_binary=fake_consul[0],
                                                   settings={'bind_addr': 'invalid'}))
     assert result['failed'] and 'consul validate refused' in result['msg']
     assert path.read_text() == '{"encrypt_verify_outgoing": false}\n'
