@@ -59,7 +59,7 @@ def test_four_passes_check_apply_check_apply(tmp_path, run_module, four_pass, fa
 def test_check_mode_writes_nothing(tmp_path, run_module, four_pass, fake_consul):
     path = tmp_path / 'gossip.json'
     result = run_module(consul_config, dict(path=str(path), consul_binary=fake_consul[0],
-                                                  secret_settings={'encrypt': KEY}), check_mode=True)
+                                            secret_settings={'encrypt': KEY}), check_mode=True)
     assert result['changed'] and not path.exists()
 
 
@@ -67,6 +67,6 @@ def test_invalid_configuration_is_not_written(tmp_path, run_module, four_pass, f
     path = tmp_path / 'gossip.json'
     path.write_text('{"encrypt_verify_outgoing": false}\n')
     result = run_module(consul_config, dict(path=str(path), consul_binary=fake_consul[0],
-                                                  settings={'bind_addr': 'invalid'}))
+                                            settings={'bind_addr': 'invalid'}))
     assert result['failed'] and 'consul validate refused' in result['msg']
     assert path.read_text() == '{"encrypt_verify_outgoing": false}\n'
