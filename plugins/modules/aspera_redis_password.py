@@ -138,9 +138,9 @@ def read_persisted(path):
 def rewrite(redis, conf, redis_user):
     """CONFIG REWRITE with the file (and if Redis needs it, its directory) handed to Redis' user.
     Returns whether the directory had to be handed over too."""
-    st, dst = os.stat(conf), os.stat(os.path.dirname(conf))
-    uid = pwd.getpwnam(redis_user).pw_uid
     directory = os.path.dirname(conf)
+    st, dst = os.stat(conf), os.stat(directory)
+    uid = pwd.getpwnam(redis_user).pw_uid
     handed = [(conf, st)]
     os.chown(conf, uid, -1)
     try:
@@ -200,9 +200,7 @@ def main():
         result['runtime_changed'] = result['auth'] != 'new'
         result['persisted_changed'] = read_persisted(p['conf']) != p['password'].encode('utf-8')
         result['changed'] = result['runtime_changed'] or result['persisted_changed']
-        if module.check_mode:
-            pass
-        elif result['runtime_changed']:
+        if result['runtime_changed'] and not module.check_mode:
             redis.command('CONFIG', 'SET', 'requirepass', p['password'])
             redis.command('AUTH', p['password'])
         if result['persisted_changed'] and not module.check_mode:

@@ -136,13 +136,25 @@ def write_private(path, text):
     os.replace(tmp, path)
 
 
-def existing_keystores():
-    """Users that have a local keystore: they must be initialised again after a stash change."""
-    out = []
+def local_keystores():
+    """{user: path} of every local keystore on the host: each must be initialised again after a stash change."""
+    out = {}
     for entry in pwd.getpwall():
-        if os.path.exists(os.path.join(entry.pw_dir, '.aspera', 'localkeystore.db')) and entry.pw_name not in out:
-            out.append(entry.pw_name)
+        path = os.path.join(entry.pw_dir, '.aspera', 'localkeystore.db')
+        if os.path.exists(path):
+            out.setdefault(entry.pw_name, path)
     return out
+
+
+def users_to_reinit(listed):
+    return list(listed) + [u for u in local_keystores() if u not in listed]
+
+
+def reinit(cli, users, marker, password):
+    """Initialise the keystores, then record that none is left to do."""
+    for user in users:
+        cli.init_keystore(user)
+    write_private(marker, make_marker(password))
 
 
 def main():
@@ -177,12 +189,10 @@ def main():
                 if PENDING not in text:
                     module.exit_json(state='same', **result)
                 # A run stopped after setting the password and before every keystore was initialised again.
-                users = list(p['reinit_users']) + [u for u in existing_keystores() if u not in p['reinit_users']]
+                users = users_to_reinit(p['reinit_users'])
                 result.update(changed=True, state='same', reinitialised=users)
                 if not module.check_mode:
-                    for user in users:
-                        cli.init_keystore(user)
-                    write_private(p['marker'], make_marker(p['password']))
+                    reinit(cli, users, p['marker'], p['password'])
                 module.exit_json(**result)
             if not p['allow_reset']:
                 module.fail_json(msg='a different stash password is already set on this host and askmscli cannot change '
@@ -207,7 +217,7 @@ def main():
         if state == 'reset':
             suffix = '.keyfleet-reset-%d' % int(time.time())
             moved = [p['stash_file'], os.path.join(os.path.dirname(p['stash_file']), 'rootkeystore.db')]
-            moved += [os.path.join(pwd.getpwnam(u).pw_dir, '.aspera', 'localkeystore.db') for u in existing_keystores()]
+            moved += list(local_keystores().values())
             result['moved_aside'] = []
             for path in moved:
                 if os.path.exists(path):
@@ -215,15 +225,12 @@ def main():
                     result['moved_aside'].append(path + suffix)
             module.warn('stash password reset: every secret of the root and user keystores is gone; set them again. '
                         'The old keystores and stash are kept as *%s' % suffix)
-        users = list(p['reinit_users'])
-        users += [u for u in existing_keystores() if u not in users]
+        users = users_to_reinit(p['reinit_users'])
         cli.set_stash_password(p['password'])
         # The marker is written right after askmscli took the password, so a re-run knows it is set,
         # and says the keystores still have to be initialised until they all are.
         write_private(p['marker'], make_marker(p['password']) + PENDING + '\n')
-        for user in users:
-            cli.init_keystore(user)
-        write_private(p['marker'], make_marker(p['password']))
+        reinit(cli, users, p['marker'], p['password'])
         result['reinitialised'] = users
     except AsperaError as e:
         module.fail_json(msg=str(e), **result)
