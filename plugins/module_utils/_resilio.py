@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Resilio Connect: master keys in systemd environment settings, and the ATA token policy.
+
+Private to this collection: the interface may change without notice.
+
+The Management Console's RESILIO_MPASSWD and an agent's RESILIO_KEY can never change once data is
+encrypted with them: this code reads what a unit already sets so a caller can refuse a change.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+
+
+class ResilioError(Exception):
+    pass
+
+
+def check_name(name):
+    if not _NAME.match(name or ''):
+        raise ResilioError('%r is not a valid environment variable name' % (name,))
+
+
+def check_value(value):
+    if not value:
+        raise ResilioError('the value is empty')
+    if '\n' in value or '\r' in value or '\0' in value:
+        raise ResilioError('the value holds a newline or NUL, which a systemd environment setting cannot carry')
+
+
+def dropin_assignment(name, value):
+    """One Environment= line for a unit file. Inside double quotes systemd takes \\\\ and \\" as
+    escapes, and % starts a specifier in every unit setting, so it is doubled."""
+    check_name(name)
+    check_value(value)
+    escaped = value.replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%')
+    return 'Environment="%s=%s"\n' % (name, escaped)
+
+
+def render_dropin(name, value):
+    return ('# Managed by keyfleet.encryption: the master key of this service. Never change it:\n'
+            '# data encrypted with it becomes unreadable.\n[Service]\n' + dropin_assignment(name, value))
+
+
+def _words(text):
+    """Split an Environment= value as systemd does: whitespace-separated words, double or single
+    quotes around a word, backslash escapes inside double quotes."""
+    words, i, n = [], 0, len(text)
+    while i < n:
+        while i < n and text[i] in ' \t':
+            i += 1
+        if i >= n:
+            break
+        cur, quote = [], None
+        while i < n:
+            c = text[i]
+            if quote:
+                if c == quote:
+                    quote = None
+                elif c == '\\' and quote == '"' and i + 1 < n:
+                    i += 1
+                    cur.append(text[i])
+                else:
+                    cur.append(c)
+            elif c in '"\'':
+                quote = c
+            elif c in ' \t':
+                break
+            elif c == '\\' and i + 1 < n:
+                i += 1
+                cur.append(text[i])
+            else:
+                cur.append(c)
+            i += 1
+        if quote:
+            raise ResilioError('unbalanced quotes in an Environment= setting')
+        words.append(''.join(cur))
+    return words
+
+
+def dropin_environment(text):
+    """Variables the Environment= lines of a unit file or drop-in set (the last one wins)."""
+    env = {}
+    section = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('['):
+            section = line
+            continue
+        if section != '[Service]' or not line.startswith('Environment='):
+            continue
+        value = line[len('Environment='):]
+        if not value:
+            env.clear()  # an empty assignment resets the list
+            continue
+        for word in _words(value.replace('%%', '\0')):
+            key, sep, val = word.partition('=')
+            if sep:
+                env[key] = val.replace('\0', '%')
+    return env
+
+
+def environment_file(text):
+    """Variables an EnvironmentFile= sets: KEY=VALUE lines, # or ; comments, optional quotes."""
+    env = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in '#;':
+            continue
+        key, sep, val = line.partition('=')
+        key = key.strip()
+        if key.startswith('export '):
+            key = key[len('export '):].strip()
+        if not sep or not _NAME.match(key):
+            continue
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = re.sub(r'\\(.)', r'\1', val[1:-1])
+        elif len(val) >= 2 and val[0] == val[-1] == "'":
+            val = val[1:-1]
+        env[key] = val
+    return env
+
+
+def render_environment_file(name, value):
+    check_name(name)
+    check_value(value)
+    return '# Managed by keyfleet.encryption: never change this value.\n%s="%s"\n' % (
+        name, value.replace('\\', '\\\\').replace('"', '\\"'))
+
+
+# -- ATA (agent-to-agent) token policy ---------------------------------------------------------
+
+DHE_PSK_CIPHERS = ('DHE-PSK-AES128-GCM-SHA256', 'DHE-PSK-AES256-GCM-SHA384')
+MODES = ('compatibility', 'enforced', 'disabled')
+
+
+def ata_policy_errors(policy, install, prefix='resilio_ata_'):
+    """Every rule of the vendor's ATA token policy that ``policy`` breaks, each naming the variable.
+
+    policy: rotation_minutes, overlap_hours, lifetime_minutes, mode, tunnel_ciphers (list or
+    ';'-separated), disabled_confirmed. install: 'upgrade' (from before 3.6) or 'new'.
+    """
+    errors = []
+
+    def number(key):
+        value = policy.get(key)
+        if value is None or isinstance(value, bool):
+            errors.append('%s%s: a number is required' % (prefix, key))
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            errors.append('%s%s: %r is not a number' % (prefix, key, value))
+            return None
+
+    rotation, overlap, lifetime = number('rotation_minutes'), number('overlap_hours'), number('lifetime_minutes')
+    if rotation is not None and rotation < 5:
+        errors.append('%srotation_minutes: %s is below the minimum of 5 minutes' % (prefix, policy['rotation_minutes']))
+    if overlap is not None and overlap > 24:
+        errors.append('%soverlap_hours: %s is above the maximum of 24 hours' % (prefix, policy['overlap_hours']))
+    if overlap is not None and lifetime is not None and not lifetime > 2 * overlap * 60:
+        errors.append('%slifetime_minutes: %s must be more than twice the overlap (%s hours = %s minutes), or agents '
+                      'become unstable' % (prefix, policy['lifetime_minutes'], policy['overlap_hours'], int(2 * overlap * 60)))
+    mode = policy.get('mode')
+    expected = 'compatibility' if install == 'upgrade' else 'enforced'
+    if mode not in MODES:
+        errors.append('%smode: %r is not one of %s' % (prefix, mode, ', '.join(MODES)))
+    elif mode == 'disabled' and not policy.get('disabled_confirmed'):
+        errors.append('%smode: disabled turns agent-to-agent tokens off; set %sdisabled_confirmed to true to mean it'
+                      % (prefix, prefix))
+    elif mode not in (expected, 'disabled'):
+        errors.append('%smode: %s is wrong for %s; use %s' % (
+            prefix, mode, 'an upgrade from before 3.6' if install == 'upgrade' else 'a fresh installation', expected))
+    ciphers = policy.get('tunnel_ciphers') or []
+    if isinstance(ciphers, str):
+        ciphers = [c.strip() for c in ciphers.split(';') if c.strip()]
+    missing = [c for c in DHE_PSK_CIPHERS if c not in ciphers]
+    if mode != 'disabled' and missing:
+        errors.append('%stunnel_ciphers: agent profiles must carry %s for ATA tokens (missing %s); with only SRP agents '
+                      'do not connect to each other' % (prefix, ';'.join(DHE_PSK_CIPHERS), ', '.join(missing)))
+    return errors
