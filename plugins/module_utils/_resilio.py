@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 
@@ -174,7 +176,7 @@ def ata_policy_errors(policy, install, prefix='resilio_ata_'):
     expected = 'compatibility' if install == 'upgrade' else 'enforced'
     if mode not in MODES:
         errors.append('%smode: %r is not one of %s' % (prefix, mode, ', '.join(MODES)))
-    elif mode == 'disabled' and not policy.get('disabled_confirmed'):
+    elif mode == 'disabled' and not boolean(policy.get('disabled_confirmed') or False, strict=False):
         errors.append('%smode: disabled turns agent-to-agent tokens off; set %sdisabled_confirmed to true to mean it'
                       % (prefix, prefix))
     elif mode not in (expected, 'disabled'):
@@ -188,3 +190,72 @@ def ata_policy_errors(policy, install, prefix='resilio_ata_'):
         errors.append('%stunnel_ciphers: agent profiles must carry %s for ATA tokens (missing %s); with only SRP agents '
                       'do not connect to each other' % (prefix, ';'.join(DHE_PSK_CIPHERS), ', '.join(missing)))
     return errors
+
+
+# -- where a unit's environment comes from -------------------------------------------------------
+
+def upsert_environment_file(text, name, value):
+    """``text`` (an EnvironmentFile) with ``name`` set to ``value``: its line replaced in place (every
+    other line kept), or appended."""
+    line = render_environment_file(name, value).splitlines()[1] + '\n'
+    out, done = [], False
+    for raw in text.splitlines(True):
+        key = raw.strip().partition('=')[0].strip()
+        if key.startswith('export '):
+            key = key[len('export '):].strip()
+        if key == name and not raw.lstrip().startswith(('#', ';')):
+            if not done:
+                out.append(line)
+                done = True
+            continue
+        out.append(raw if raw.endswith('\n') else raw + '\n')
+    if not done:
+        if not out:
+            out.append('# Managed by keyfleet.encryption: never change %s.\n' % name)
+        out.append(line)
+    return ''.join(out)
+
+
+def parse_show(text):
+    """``systemctl show -p ...`` output: {property: value}; a property given several times keeps every
+    value, newline-separated."""
+    props = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition('=')
+        if sep:
+            props[key] = props[key] + '\n' + value if key in props else value
+    return props
+
+
+def show_environment_files(value):
+    """Paths of ``EnvironmentFiles=`` as systemctl shows them: ``/path (ignore_errors=no)``, one per line."""
+    return [re.sub(r'\s+\(ignore_errors=\w+\)$', '', line.strip()) for line in (value or '').splitlines() if line.strip()]
+
+
+def process_environment(pid, proc='/proc'):
+    """The environment a running process started with (/proc/PID/environ), or None when it is gone."""
+    try:
+        with open('%s/%d/environ' % (proc, int(pid)), 'rb') as f:
+            data = f.read()
+    except (IOError, OSError, ValueError):
+        return None
+    env = {}
+    for item in data.split(b'\0'):
+        key, sep, value = item.partition(b'=')
+        if sep:
+            env[key.decode('utf-8', 'surrogateescape')] = value.decode('utf-8', 'surrogateescape')
+    return env
+
+
+def configured_value(name, sources):
+    """The value a unit gets for ``name`` from ``sources``: [(kind, path, text)] in systemd's order, where
+    kind is 'unit' (the unit file or a drop-in, Environment= lines) or 'envfile'. Values from environment
+    files override Environment= ones, whatever the order. Returns (value, path) or (None, None)."""
+    found = {'unit': (None, None), 'envfile': (None, None)}
+    for kind, path, text in sources:
+        if text is None:
+            continue
+        env = dropin_environment(text) if kind == 'unit' else environment_file(text)
+        if name in env:
+            found[kind] = (env[name], path)
+    return found['envfile'] if found['envfile'][0] is not None else found['unit']

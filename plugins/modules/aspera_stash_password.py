@@ -101,6 +101,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, module_askmscli
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
 
 ITERATIONS = 200000
 PENDING = 'keystores-not-yet-initialised'
@@ -123,17 +124,6 @@ def marker_matches(text, password):
         raise AsperaError('the stash marker uses an unknown scheme %r' % scheme)
     mine = hashlib.pbkdf2_hmac('sha256', password.encode('utf-8'), salt, iterations)
     return hmac.compare_digest(binascii.hexlify(mine).decode(), digest)
-
-
-def write_private(path, text):
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chown(tmp, 0, 0)
-    os.replace(tmp, path)
 
 
 def local_keystores():

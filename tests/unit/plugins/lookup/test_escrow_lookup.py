@@ -50,8 +50,13 @@ def test_lookup_pem_store_and_read_and_generation(tmp_path):
     assert lookup(secrets).run(['ca'], variables={}, kind='pem', file=path) == ['']
     assert lookup(secrets).run(['ca'], variables={}, kind='pem', value='PEM', file=path) == ['PEM']
     assert lookup(secrets).run(['ca'], variables={}, kind='pem', file=path) == ['PEM']
-    with pytest.raises(AnsibleLookupError, match='value is only for kind=pem'):
+    with pytest.raises(AnsibleLookupError, match='value is only for kind=pem, text or password'):
         lookup(secrets).run(['k'], variables={}, kind='gossip_key', value='x', file=path)
+    # an existing password is escrowed as given; the generated one it replaces is kept as previous
+    generated = lookup(secrets).run(['p'], variables={}, kind='password', file=path)[0]
+    assert lookup(secrets).run(['p'], variables={}, kind='password', value='set by hand', file=path) == ['set by hand']
+    assert lookup(secrets).run(['p'], variables={}, kind='password', value='', file=path) == ['set by hand']
+    assert generated != 'set by hand'
     old = lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path)
     new = lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='r1', file=path)
     assert new != old

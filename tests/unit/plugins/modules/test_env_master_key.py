@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils import basic
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _resilio
+from ansible_collections.keyfleet.encryption.plugins.modules import env_master_key
+
+KEY = 'new "key" 100% \\ $x'
+UNIT = 'resilio-connect-server.service'
+
+
+class FakeSystemd:
+    """systemctl show / daemon-reload over files in a temporary directory; the running process's
+    environment is a dict (None: not running)."""
+
+    def __init__(self, tmp_path):
+        self.dir = tmp_path / 'system'
+        self.dir.mkdir()
+        self.fragment = self.dir / UNIT
+        self.fragment.write_text('[Service]\nExecStart=/bin/true\n')
+        self.envfiles = []
+        self.process = None
+        self.reloads = 0
+        self.loaded_dropins = []
+
+    def run_command(self, args, **kwargs):
+        if args[1] == 'daemon-reload':
+            self.reloads += 1
+            d = self.dir / (UNIT + '.d')
+            self.loaded_dropins = sorted(str(p) for p in d.glob('*.conf')) if d.exists() else []
+            return 0, '', ''
+        assert args[1:3] == ['show', UNIT]
+        out = 'LoadState=loaded\nFragmentPath=%s\nDropInPaths=%s\nEnvironmentFiles=%s\nMainPID=%d\n' % (
+            self.fragment, ' '.join(self.loaded_dropins), '\n'.join('%s (ignore_errors=no)' % p for p in self.envfiles),
+            4242 if self.process is not None else 0)
+        return 0, out, ''
+
+    def args(self, **kw):
+        return dict(dict(unit='resilio-connect-server', name='RESILIO_MPASSWD', value=KEY, systemd_dir=str(self.dir)), **kw)
+
+
+@pytest.fixture
+def systemd(tmp_path, monkeypatch):
+    fake = FakeSystemd(tmp_path)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda module, args, **kw: fake.run_command(args, **kw))
+    monkeypatch.setattr(_resilio, 'process_environment', lambda pid: fake.process)
+    return fake
+
+
+def dropin(systemd):
+    return systemd.dir / (UNIT + '.d') / '99-keyfleet-master-key.conf'
+
+
+def test_four_passes_write_once_private_and_reload_once(systemd, four_pass):
+    check, apply, check2, apply2 = four_pass(env_master_key, systemd.args())
+    assert [r['changed'] for r in (check, apply, check2, apply2)] == [True, True, False, False]
+    assert systemd.reloads == 1
+    path = dropin(systemd)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert _resilio.dropin_environment(path.read_text()) == {'RESILIO_MPASSWD': KEY}
+    assert apply['diff']['before'] == 'RESILIO_MPASSWD: not set\n'
+    for r in (check, apply, check2, apply2):
+        assert KEY not in json.dumps(r) and 'key" 100' not in json.dumps(r)
+        assert r['running'] is False and r['process_has_value'] is None and r['restart_needed'] is False
+
+
+def test_check_mode_writes_nothing(systemd, run_module):
+    assert run_module(env_master_key, systemd.args(), check_mode=True)['changed']
+    assert not dropin(systemd).exists() and systemd.reloads == 0
+
+
+def test_a_different_value_in_the_unit_file_is_refused_and_nothing_changes(systemd, run_module):
+    systemd.fragment.write_text('[Service]\nEnvironment="RESILIO_MPASSWD=old secret"\n')
+    r = run_module(env_master_key, systemd.args(data_lost='the whole database'))
+    assert r['failed'] and str(systemd.fragment) in r['msg'] and 'the whole database' in r['msg']
+    assert 'old secret' not in json.dumps(r) and KEY not in json.dumps(r)
+    assert r['conflicts'] == [str(systemd.fragment)]
+    assert not dropin(systemd).exists() and systemd.reloads == 0
+
+
+def test_a_running_process_with_another_value_is_refused(systemd, run_module):
+    systemd.process = {'RESILIO_MPASSWD': 'set by srvctrl'}
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'the running process (PID 4242)' in r['msg']
+    assert not dropin(systemd).exists()
+
+
+def test_our_own_dropin_counts_before_daemon_reload(systemd, run_module):
+    """A run stopped after writing and before daemon-reload: a later run with another key is still refused."""
+    run_module(env_master_key, systemd.args())
+    systemd.loaded_dropins = []
+    r = run_module(env_master_key, systemd.args(value='another'))
+    assert r['failed'] and str(dropin(systemd)) in r['msg']
+
+
+def test_allow_change_replaces_and_warns(systemd, run_module, monkeypatch):
+    # where a module's warnings end up depends on what the process imported before (controller code or not)
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda module, msg: warnings.append(msg))
+    systemd.fragment.write_text('[Service]\nEnvironment=RESILIO_MPASSWD=old\n')
+    systemd.process = {'RESILIO_MPASSWD': 'old'}
+    r = run_module(env_master_key, systemd.args(allow_change=True, data_lost='X and Y'))
+    assert r['changed'] and r['replaced'] and r['restart_needed'] and r['process_has_value'] is False
+    assert any('X and Y' in w for w in warnings)
+    assert r['diff']['after'] == 'RESILIO_MPASSWD: set (value hidden), replaced\n'
+    assert _resilio.dropin_environment(dropin(systemd).read_text()) == {'RESILIO_MPASSWD': KEY}
+
+
+def test_an_overriding_environment_file_is_named_even_with_allow_change(systemd, tmp_path, run_module):
+    envfile = tmp_path / 'default'
+    envfile.write_text('RESILIO_MPASSWD=old\n')
+    systemd.envfiles = [str(envfile)]
+    r = run_module(env_master_key, systemd.args(allow_change=True))
+    assert r['failed'] and 'would still come from %s' % envfile in r['msg']
+    assert not dropin(systemd).exists()
+
+
+def test_running_process_with_the_value_needs_no_restart(systemd, run_module):
+    run_module(env_master_key, systemd.args())
+    systemd.process = {'RESILIO_MPASSWD': KEY, 'PATH': '/bin'}
+    r = run_module(env_master_key, systemd.args())
+    assert not r['changed'] and r['process_has_value'] and not r['restart_needed']
+    systemd.process = {'PATH': '/bin'}
+    assert run_module(env_master_key, systemd.args())['restart_needed']
+
+
+def test_environment_file_keeps_other_lines(systemd, tmp_path, four_pass):
+    envfile = tmp_path / 'resilio-agent.env'
+    envfile.write_text('# site settings\nHTTP_PROXY=http://proxy:3128\n')
+    os.chmod(str(envfile), 0o644)
+    results = four_pass(env_master_key, systemd.args(method='environment_file', path=str(envfile), name='RESILIO_KEY'))
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert _resilio.environment_file(envfile.read_text()) == {'HTTP_PROXY': 'http://proxy:3128', 'RESILIO_KEY': KEY}
+    assert stat.S_IMODE(os.stat(str(envfile)).st_mode) == 0o600  # it now holds a secret
+    assert 'EnvironmentFile=%s' % envfile in dropin(systemd).read_text()
+    assert KEY not in dropin(systemd).read_text()
+
+
+def test_a_file_with_the_value_but_loose_mode_is_rewritten(systemd, run_module):
+    run_module(env_master_key, systemd.args())
+    os.chmod(str(dropin(systemd)), 0o644)
+    assert run_module(env_master_key, systemd.args())['changed']
+    assert stat.S_IMODE(os.stat(dropin(systemd)).st_mode) == 0o600
+
+
+def test_unknown_unit_and_bad_name(systemd, run_module, monkeypatch):
+    r = run_module(env_master_key, systemd.args(name='1BAD'))
+    assert r['failed'] and 'not a valid environment variable name' in r['msg']
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', lambda self, args, **kw: (0, 'LoadState=not-found\n', ''))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'not found' in r['msg']
+
+
+def test_upsert_environment_file():
+    text = 'A=1\nexport RESILIO_KEY=old\n# RESILIO_KEY=comment\nRESILIO_KEY=dup\nB=2'
+    out = _resilio.upsert_environment_file(text, 'RESILIO_KEY', 'v')
+    assert out == 'A=1\nRESILIO_KEY="v"\n# RESILIO_KEY=comment\nB=2\n'
+    assert _resilio.upsert_environment_file('', 'K', 'v').endswith('K="v"\n')
+
+
+def test_show_parsing():
+    props = _resilio.parse_show('A=1\nEnvironmentFiles=/etc/a (ignore_errors=no)\nEnvironmentFiles=/etc/b (ignore_errors=yes)\n')
+    assert _resilio.show_environment_files(props['EnvironmentFiles']) == ['/etc/a', '/etc/b']
