@@ -254,8 +254,8 @@ def main():
         module.fail_json(msg='cannot read the environment of %s: %s' % (unit, e))
     result['conflicts'] = conflicts
     if conflicts and not p['allow_change']:
-        module.fail_json(msg='%s of %s is already set to a different value (%s). Changing it makes %s unreadable. '
-                             'Nothing was changed. Use the value that is set (escrow it), or allow_change to replace it.'
+        module.fail_json(msg='%s of %s is already set to a different value (%s). Nothing was changed. A change would '
+                             'make this unreadable - %s. Use the value that is set (escrow it), or allow_change to replace it.'
                          % (name, unit, '; '.join(conflicts), p['data_lost']), **result)
     if after_value != value:
         module.fail_json(msg='%s of %s would still come from %s, which overrides %s (environment files override '
@@ -276,7 +276,7 @@ def main():
         if rc != 0:
             module.fail_json(msg='systemctl daemon-reload failed: %s' % (err or out).strip(), **result)
     if conflicts:
-        module.warn('%s of %s was replaced%s: %s can no longer be read.' % (
+        module.warn('%s of %s was replaced%s; this can no longer be read - %s.' % (
             name, unit, ' (check mode: would be)' if module.check_mode else '', p['data_lost']))
     running = env.process is not None
     result.update(
