@@ -16,14 +16,14 @@ CHANGED_KEY = 'a new key: the old one was lost'  # as in side_effect.yml
 S = namedtuple('S', 'unit home variable escrow path')  # path: the file that holds the key
 SERVICES = {
     'mc1': [S('resilio-connect-server', '/opt/resilio-connect-server', 'RESILIO_MPASSWD', 'resilio_mpasswd_mc1',
-             '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf')],
+              '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf')],
     'agent1': [S('resilio-agent', '/opt/resilio-agent', 'RESILIO_KEY', 'resilio_key_agent1',
-                '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
+                 '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
     'agent2': [S('rslagent', '/opt/rslagent', 'RESILIO_KEY', 'resilio_key_agent2', '/etc/default/rslagent')],
     'new1': [S('resilio-connect-server', '/opt/resilio-connect-server', 'KF_MC_MASTER', 'resilio_mpasswd_new1',
-              '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf'),
+               '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf'),
              S('resilio-agent', '/opt/resilio-agent', 'RESILIO_KEY', 'resilio_key_new1',
-              '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
+               '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
 }
 
 
