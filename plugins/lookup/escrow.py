@@ -97,25 +97,10 @@ _raw:
   elements: str
 """
 
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
-from ansible.parsing.vault import VaultLib, match_encrypt_secret
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError
-
-
-def _vault_secrets(loader):
-    vault = getattr(loader, '_vault', None)
-    secrets = getattr(vault, 'secrets', None)
-    if secrets:
-        return secrets
-    try:  # ansible-core 2.19+ also keeps them in a context object
-        from ansible.parsing.vault import VaultSecretsContext
-        ctx = VaultSecretsContext.current(optional=True)
-        return ctx.secrets if ctx else None
-    except ImportError:
-        return None
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError, open_escrow
 
 
 class LookupModule(LookupBase):
@@ -123,20 +108,10 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         path = self.get_option('file')
-        secrets = _vault_secrets(self._loader)
-        if not secrets:
-            raise AnsibleLookupError(
-                'keyfleet.encryption.escrow: no vault secret in this run, so the escrow file %s cannot be '
-                'encrypted or read. Run with --vault-id, --vault-password-file or ANSIBLE_VAULT_PASSWORD_FILE.' % path)
         try:
-            vault_id, secret = match_encrypt_secret(secrets, C.DEFAULT_VAULT_ENCRYPT_IDENTITY)
-        except Exception as e:
-            raise AnsibleLookupError('keyfleet.encryption.escrow: no usable vault secret to encrypt %s: %s' % (path, e))
-        vault = VaultLib(secrets)
-
-        escrow = Escrow(path,
-                        encrypt=lambda b: vault.encrypt(b, secret=secret, vault_id=vault_id),
-                        decrypt=vault.decrypt)
+            escrow = open_escrow(self._loader, path)
+        except EscrowError as e:
+            raise AnsibleLookupError('keyfleet.encryption.escrow: %s' % e)
         kind, value = self.get_option('kind'), self.get_option('value')
         try:
             if kind in ('pem', 'text'):

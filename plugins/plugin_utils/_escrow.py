@@ -190,6 +190,15 @@ class Escrow:
         """The stored value of ``name``, or None; never generates."""
         return self._locked(lambda data: ((self._check(data, name, kind) or {}).get('value'), False))
 
+    def history(self, name, kind):
+        """The stored value of ``name`` and its previous values, newest first; [] when not stored."""
+        def read(data):
+            entry = self._check(data, name, kind)
+            if entry is None:
+                return [], False
+            return [entry['value']] + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], False
+        return self._locked(read)
+
     def put(self, name, kind, value):
         """Store ``value`` under ``name`` (made elsewhere, for example by community.crypto).
 
@@ -209,3 +218,33 @@ class Escrow:
             return value, True
 
         return self._locked(update)
+
+
+def _vault_secrets(loader):
+    vault = getattr(loader, '_vault', None)
+    secrets = getattr(vault, 'secrets', None)
+    if secrets:
+        return secrets
+    try:  # ansible-core 2.19+ also keeps them in a context object
+        from ansible.parsing.vault import VaultSecretsContext
+        ctx = VaultSecretsContext.current(optional=True)
+        return ctx.secrets if ctx else None
+    except ImportError:
+        return None
+
+
+def open_escrow(loader, path):
+    """The escrow at ``path``, encrypted with the vault secrets of the running play (``loader``'s)."""
+    from ansible import constants as C
+    from ansible.parsing.vault import VaultLib, match_encrypt_secret
+
+    secrets = _vault_secrets(loader)
+    if not secrets:
+        raise EscrowError('no vault secret in this run, so the escrow file %s cannot be encrypted or read. '
+                          'Run with --vault-id, --vault-password-file or ANSIBLE_VAULT_PASSWORD_FILE.' % path)
+    try:
+        vault_id, secret = match_encrypt_secret(secrets, C.DEFAULT_VAULT_ENCRYPT_IDENTITY)
+    except Exception as e:  # the vault library raises several error types
+        raise EscrowError('no usable vault secret to encrypt %s: %s' % (path, e))
+    vault = VaultLib(secrets)
+    return Escrow(path, encrypt=lambda b: vault.encrypt(b, secret=secret, vault_id=vault_id), decrypt=vault.decrypt)

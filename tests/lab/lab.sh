@@ -37,11 +37,12 @@ CONF
 
 deps() {
   local need=()
-  for p in podman runc debootstrap rsync shellcheck; do command -v "$p" >/dev/null || need+=("$p"); done
+  # dockerd and curl: the swarm_autolock scenario runs a real Docker engine on the host.
+  for p in podman runc debootstrap rsync shellcheck dockerd curl; do command -v "$p" >/dev/null || need+=("$p"); done
   if [ "${#need[@]}" -gt 0 ]; then
     log "apt-get install ${need[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap rsync shellcheck >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap rsync shellcheck docker.io curl >/dev/null
   fi
   local req="$top/tests/lab/requirements.txt" stamp="$venv/.keyfleet-req"
   if [ ! -x "$venv/bin/ansible-playbook" ] || ! cmp -s "$req" "$stamp"; then
