@@ -45,7 +45,7 @@ options:
     default: unix:///var/run/docker.sock
   unlock_keys:
     description:
-      - Internal, filled by the action plugin from the escrow: the current key first, then previous ones.
+      - Internal, filled by the action plugin from the escrow (the current key first, then previous ones).
     type: list
     elements: str
     default: []
@@ -71,10 +71,8 @@ attributes:
   diff_mode:
     support: full
     details: The diff shows autolock and the key fingerprint, never the key.
-  action:
-    support: full
-    details: An action plugin of the same name keeps the key in the escrow on the controller.
 notes:
+  - An action plugin of the same name keeps the key in the escrow on the controller.
   - Requires an escrow vault secret in the play, like every keyfleet secret.
   - Losing every copy of the unlock key while all managers are locked loses the swarm (its raft data and TLS keys
     stay encrypted). Back up the escrow file and its vault password.

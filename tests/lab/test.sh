@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test` after the lab image and the collection link are ready (the Makefile's test target).
-# The static checks and the scenarios that time nothing run side by side (the Aspera and Resilio
-# scenarios on podman networks of their own); then the Consul running-cluster scenarios, whose watchers time every
+# The static checks and the scenarios that time nothing run side by side (the Aspera, Resilio and
+# MCollective scenarios on podman networks of their own, the Swarm one on a private dockerd); then the Consul running-cluster scenarios, whose watchers time every
 # restart, run one at a time on an otherwise quiet machine. Every log is printed in full.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -17,12 +17,12 @@ scenarios() {  # run molecule test for each scenario given, stop at the first fa
   echo "=== molecule done ($(date -u +%T))"
 }
 
-aspera=() resilio=() consul_new=() alone=()
+aspera=() others=() consul_new=() alone=()
 for d in molecule/*/; do
   s=$(basename "$d")
   case $s in
     aspera_*) aspera+=("$s") ;;
-    resilio*) resilio+=("$s") ;;
+    resilio* | mcollective* | swarm*) others+=("$s") ;;
     consul_gossip_new | consul_tls_new) consul_new+=("$s") ;;
     *) alone+=("$s") ;;
   esac
@@ -34,14 +34,14 @@ track() {  # track NAME COMMAND...: run in the background into its own log
 }
 checks() { ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units; }
 
-echo "=== side by side ($(date -u +%T)): lint, sanity, units | ${aspera[*]} | ${resilio[*]} | ${consul_new[*]}"
+echo "=== side by side ($(date -u +%T)): lint, sanity, units | ${aspera[*]} | ${others[*]} | ${consul_new[*]}"
 track checks checks
 track aspera scenarios "${aspera[@]}"
-track resilio scenarios "${resilio[@]}"
+track others scenarios "${others[@]}"
 track consul-new scenarios "${consul_new[@]}"
 wait
 failed=0
-for t in checks aspera resilio consul-new; do
+for t in checks aspera others consul-new; do
   echo "===== $t: exit $(cat "$logs/$t.rc")"
   cat "$logs/$t.log"
   [ "$(cat "$logs/$t.rc")" = 0 ] || failed=1
