@@ -286,6 +286,11 @@ def assert_secrets_not_logged(secrets, expect=('ESTABLISH',)):
 
 # -- Aspera (the lab doubles of tests/lab/aspera-doubles.md and the real Redis) --------------
 
+def sha256(text):
+    import hashlib
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
 def sha512(text):
     import hashlib
     return hashlib.sha512(text.encode('utf-8')).hexdigest()

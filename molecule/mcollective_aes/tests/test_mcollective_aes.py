@@ -1,0 +1,138 @@
+"""Verify MCollective aes_security keys and settings in every deployment scenario."""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+import testinfra
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+OUT = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
+SERVERS = ['mco-server1', 'mco-server2']
+NAMES = ['alice', 'bob'] + SERVERS
+
+
+def load(name):
+    with open(os.path.join(OUT, name)) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope='module')
+def scenarios():
+    return load('mco-scenarios.json')
+
+
+def host(name):
+    return testinfra.get_host('podman://' + name)
+
+
+def settings(lines):
+    return dict(l.split(' = ', 1) for l in lines)
+
+
+def recap_changed(out):
+    return dict((m.group(1), int(m.group(2))) for m in re.finditer(r'^(mco-\S+)\s+: ok=\d+\s+changed=(\d+)', out, re.M))
+
+
+@pytest.mark.parametrize('case, message', [
+    ('weak', 'mcollective_aes_key_size must be at least 2048 bits (got 1024)'),
+    ('learn', 'set mcollective_aes_ca_cert to a CA that signs them, or mcollective_aes_insecure_learning=true'),
+    ('name', 'each entry needs a name matching'),
+    ('duplicate', "duplicates ['alice']"),
+    ('puppet_shared', 'mcollective_aes_server_keys=puppet reuses each node'),
+    ('missing_host', 'hosts of the collective not in this run'),
+])
+def test_bad_input_is_named_and_nothing_is_written(case, message):
+    bad = load('mco-bad.json')
+    assert message in ' '.join(bad['messages'][case].split())
+    assert bad['left'] == ['0', '0', '0']
+
+
+@pytest.mark.parametrize('scenario, send, shared', [
+    ('manual_unique', '0', False), ('automatic_unique', '1', False),
+    ('manual_shared', '0', True), ('automatic_shared', '1', True)])
+def test_rendered_settings(scenarios, scenario, send, shared):
+    server, client = settings(scenarios[scenario]['server_cfg']), settings(scenarios[scenario]['client_cfg'])
+    name = 'mcollective-servers' if shared else 'mco-server1'
+    assert server['securityprovider'] == client['securityprovider'] == 'aes_security'
+    assert server['plugin.aes.send_pubkey'] == server['plugin.aes.learn_pubkeys'] == send
+    assert client['plugin.aes.send_pubkey'] == client['plugin.aes.learn_pubkeys'] == send
+    assert server['plugin.aes.server_private'] == '/etc/mcollective/ssl/%s-private.pem' % name
+    assert server['plugin.aes.server_public'] == '/etc/mcollective/ssl/%s.pem' % name
+    assert server['plugin.aes.client_cert_dir'] == '/etc/mcollective/ssl/clients'
+    assert server['plugin.aes.enforce_ttl'] == client['plugin.aes.enforce_ttl'] == '1'
+    assert client['plugin.aes.client_private'] == '/home/alice/.mcollective.d/alice-private.pem'
+    assert client['plugin.aes.client_public'] == '/home/alice/.mcollective.d/alice.pem'
+    # learning needs a CA or an explicit insecure_learning, and only learning scenarios carry either
+    assert server.get('plugin.aes.insecure_learning') == ('1' if scenario == 'automatic_unique' else None)
+    assert server.get('plugin.aes.ca_cert') == ('/etc/mcollective/ssl/ca.pem' if scenario == 'automatic_shared' else None)
+
+
+@pytest.mark.parametrize('scenario', ['manual_unique', 'automatic_unique', 'manual_shared', 'automatic_shared'])
+def test_request_and_reply_round_trip(scenarios, scenario):
+    served, alice, bob = scenarios[scenario]['roundtrip']
+    assert served.startswith('served {"key"')  # the server read alice's request with her distributed public key
+    assert alice == '/home/alice/.mcollective reply to: uptime please'
+    assert bob.startswith('/home/bob/.mcollective aes-roundtrip:') and 'reply to' not in bob
+
+
+@pytest.mark.parametrize('scenario', ['automatic_unique', 'manual_shared', 'automatic_shared', 'manual_unique'])
+def test_each_scenario_second_run_changes_nothing(scenarios, scenario):
+    assert scenarios[scenario]['rc'] == [0, 0]
+    assert set(recap_changed(scenarios[scenario]['out'][1]).values()) == {0}
+
+
+def test_server_keys_unique_or_shared(scenarios):
+    unique = [k[0] for k in scenarios['manual_unique']['server_keys']]
+    shared = [k[0] for k in scenarios['manual_shared']['server_keys']]
+    assert unique[0] != unique[1]
+    assert shared[0] == shared[1]
+    # the shared key is the escrowed one, made once: automatic_shared reused it
+    assert [k[0] for k in scenarios['automatic_shared']['server_keys']] == shared
+    assert labcheck.sha256(labcheck.escrow_secret('mcollective_aes_shared_server_key'))[:16] == shared[0]
+
+
+def test_pruning_left_only_the_collective(scenarios):
+    for listing in scenarios['manual_unique']['server_keys']:
+        assert sorted(listing[1:]) == sorted(n + '.pem' for n in NAMES)
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_client_cert_dir_read_only_with_the_clients_keys(server):
+    h, c = host(server), host('mco-client1')
+    d = h.file('/etc/mcollective/ssl/clients')
+    assert (d.user, d.mode) == ('root', 0o555)
+    for name in NAMES:
+        f = h.file('/etc/mcollective/ssl/clients/%s.pem' % name)
+        assert (f.user, f.mode) == ('root', 0o444)
+    for user in ('alice', 'bob'):
+        assert h.file('/etc/mcollective/ssl/clients/%s.pem' % user).content_string == \
+            c.file('/home/%s/.mcollective.d/%s.pem' % (user, user)).content_string
+
+
+@pytest.mark.parametrize('server', SERVERS)
+def test_server_private_key_0600_root_4096(server):
+    h = host(server)
+    f = h.file('/etc/mcollective/ssl/%s-private.pem' % server)
+    assert (f.user, f.group, f.mode) == ('root', 'root', 0o600)
+    assert 'Private-Key: (4096 bit' in h.check_output('openssl pkey -in %s -noout -text | head -1' % f.path)
+    shared = h.file('/etc/mcollective/ssl/mcollective-servers-private.pem')
+    assert (shared.user, shared.mode) == ('root', 0o600)
+
+
+@pytest.mark.parametrize('user', ['alice', 'bob'])
+def test_client_private_key_0600_owned_by_the_user(user):
+    h = host('mco-client1')
+    f = h.file('/home/%s/.mcollective.d/%s-private.pem' % (user, user))
+    assert (f.user, f.mode) == (user, 0o600)
+    assert h.file('/home/%s/.mcollective.d' % user).mode == 0o700
+    assert h.file('/home/%s/.mcollective' % user).mode == 0o600
+    assert 'Private-Key: (4096 bit' in h.check_output('openssl pkey -in %s -noout -text | head -1' % f.path)
+
+
+def test_no_private_key_in_the_logs():
+    labcheck.assert_secrets_not_logged([labcheck.escrow_secret('mcollective_aes_shared_server_key')], expect=())
