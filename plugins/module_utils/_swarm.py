@@ -13,12 +13,11 @@ Endpoints: GET /info, GET /swarm, GET /swarm/unlockkey, POST /swarm/update, POST
 from __future__ import annotations
 
 import hashlib
+import http.client as http_client
 import json
 import socket
 import time
-
-from ansible.module_utils.six.moves import http_client
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode
 
 # The swarm spec label that records the last rotation id, so a rotation happens once per id
 # whichever controller runs it.
