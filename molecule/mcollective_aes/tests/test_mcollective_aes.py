@@ -45,6 +45,7 @@ def recap_changed(out):
     ('duplicate', "duplicates ['alice']"),
     ('puppet_shared', 'mcollective_aes_server_keys=puppet reuses each node'),
     ('missing_host', 'hosts of the collective not in this run'),
+    ('weak_puppet', '/root/weak-private.pem is RSA 1024 bits; aes_security needs RSA of at least 2048 bits'),
 ])
 def test_bad_input_is_named_and_nothing_is_written(case, message):
     bad = load('mco-bad.json')
@@ -84,6 +85,17 @@ def test_request_and_reply_round_trip(scenarios, scenario):
 def test_each_scenario_second_run_changes_nothing(scenarios, scenario):
     assert scenarios[scenario]['rc'] == [0, 0]
     assert set(recap_changed(scenarios[scenario]['out'][1]).values()) == {0}
+
+
+def test_puppet_keys_reused_by_path(scenarios):
+    puppet = scenarios['puppet']
+    server = settings(puppet['server_cfg'])
+    assert server['plugin.aes.server_private'] == '/var/lib/puppet/ssl/private_keys/mco-server1.pem'
+    assert server['plugin.aes.server_public'] == '/var/lib/puppet/ssl/public_keys/mco-server1.pem'
+    assert puppet['rc'] == [0, 0] and set(recap_changed(puppet['out'][1]).values()) == {0}
+    assert puppet['roundtrip'][1] == '/home/alice/.mcollective reply to: uptime please'
+    # servers hold each other's Puppet public key under the node name
+    assert 'mco-server2.pem' in puppet['server_keys'][0][1:]
 
 
 def test_server_keys_unique_or_shared(scenarios):
