@@ -132,11 +132,11 @@ def unlock_with(client, keys, wait=30, clock=time.monotonic, sleep=time.sleep):
         try:
             client.unlock(key)
         except DockerError as e:
-            if e.status is not None and e.status < 500 and 'not locked' not in str(e):
+            if e.status == 409:  # "swarm is not locked": unlocked meanwhile (another run, an operator)
+                return index
+            if e.status is not None and e.status < 500:  # 401 invalid key, 400 malformed key
                 errors.append('key %d (%s): %s' % (index, fingerprint(key), e))
                 continue
-            if 'not locked' in str(e):
-                return index
             raise
         end = clock() + wait
         while clock() < end:

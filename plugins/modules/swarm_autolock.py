@@ -172,9 +172,11 @@ def run(module, client):
                     spec['Labels'] = dict(spec.get('Labels') or {}, **{ROTATION_LABEL: label})
                 client.update(swarm['Version']['Index'], spec, rotate_unlock_key=rotate)
     result['autolock'] = after
+    # In check mode a key that autolock or a rotation would make does not exist yet.
+    new_key_pending = module.check_mode and (before != after or result['rotated'])
 
     current = ''
-    if after and not (module.check_mode and result['changed'] and (before != after or result['rotated'])):
+    if after and not new_key_pending:
         current = client.unlock_key()
     if current:
         result['key_fingerprint'] = fingerprint(current)
@@ -187,8 +189,8 @@ def run(module, client):
             else:
                 result['_keyfleet_unlock_key'] = current
             result['escrowed'] = True
-    elif after and module.check_mode:
-        result['escrowed'] = before != after or result['rotated']
+    elif after:
+        result['escrowed'] = new_key_pending
     if module._diff:
         result['diff'] = dict(
             before='autolock: %s\nkey: %s\n' % (before, fingerprint(keys[0]) if keys else 'not escrowed'),
