@@ -12,15 +12,14 @@ reports anything, so success means the key is escrowed and no output holds it.
 
 from __future__ import annotations
 
-import os
 import re
 
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError, open_escrow
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
 
 KEY_FIELD = '_keyfleet_unlock_key'
-DEFAULT_ESCROW_FILE = '~/.keyfleet/escrow.vault'
 # What `docker swarm unlock-key` prints; anything else (a masked placeholder, say) is never escrowed.
 KEY_PATTERN = re.compile(r'^SWMKEY-1-[A-Za-z0-9+/]{20,}=*$')
 
@@ -35,10 +34,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg='unlock_keys comes from the escrow; do not set it')
             return result
         name = args.get('escrow_name') or 'swarm_unlock_key'
-        path = (args.get('escrow_file') or self._templar.template(task_vars.get('keyfleet_escrow_file') or '')
-                or os.environ.get('KEYFLEET_ESCROW_FILE') or DEFAULT_ESCROW_FILE)
+        direct = {'file': args['escrow_file']} if args.get('escrow_file') else {}
         try:
-            escrow = open_escrow(self._loader, os.path.expanduser(path))
+            escrow = lookup_loader.get('keyfleet.encryption.escrow', loader=self._loader,
+                                       templar=self._templar).open_escrow(task_vars, **direct)
             args['unlock_keys'] = escrow.history(name, 'text')
         except EscrowError as e:
             result.update(failed=True, msg='keyfleet.encryption.swarm_autolock: %s' % e)

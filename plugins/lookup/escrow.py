@@ -62,8 +62,13 @@ options:
     type: str
     default: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
   file:
-    description: Path of the escrow file on the controller. Its directory is created with mode V(0700).
-    type: path
+    description:
+      - Path of the escrow file on the controller. Its directory is created with mode V(0700).
+      - A template such as V({{ playbook_dir }}/escrow.vault) is resolved like any other variable.
+      - A symbolic link is followed; the file it points to is rewritten and the link stays.
+      - The file keeps the vault id it was created with. A run that does not load that id's secret stops
+        and says which id to add.
+    type: str
     default: ~/.keyfleet/escrow.vault
     vars:
       - name: keyfleet_escrow_file
@@ -105,11 +110,20 @@ from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import
 
 class LookupModule(LookupBase):
 
+    def open_escrow(self, variables, **direct):
+        """The escrow of this run. The one place its path is resolved: the action plugins call it too.
+
+        The path may be a template ("{{ playbook_dir }}/escrow.vault"), as any other variable.
+        """
+        self.set_options(var_options=variables, direct=direct)
+        path = self.get_option('file')  # type str: templated first, then made absolute by the escrow
+        if self._templar is not None:
+            path = self._templar.template(path)
+        return open_escrow(self._loader, path)
+
     def run(self, terms, variables=None, **kwargs):
-        self.set_options(var_options=variables, direct=kwargs)
-        path = self.get_option('file')
         try:
-            escrow = open_escrow(self._loader, path)
+            escrow = self.open_escrow(variables, **kwargs)
         except EscrowError as e:
             raise AnsibleLookupError('keyfleet.encryption.escrow: %s' % e)
         kind, value = self.get_option('kind'), self.get_option('value')

@@ -68,14 +68,15 @@ def _now():
 class Escrow:
     """The escrow file at ``path``.
 
-    ``encrypt`` and ``decrypt`` turn bytes into Vault text and back; they come from the
-    Vault secrets of the running play, so this class never sees a password.
+    ``codec`` turns the JSON bytes into Vault text and back (a VaultCodec with the vault secrets of
+    the running play), so this class never sees a password. A path through a symbolic link is
+    followed: the file the link points to is the one rewritten, the link stays.
     """
 
-    def __init__(self, path, encrypt, decrypt):
-        self.path = os.path.abspath(os.path.expanduser(path))
-        self._encrypt = encrypt
-        self._decrypt = decrypt
+    def __init__(self, path, codec):
+        self.path = os.path.realpath(os.path.abspath(os.path.expanduser(path)))
+        self._codec = codec
+        self._opened = None  # what the codec says about the file as last read (None: no file yet)
 
     # -- file handling -----------------------------------------------------
     def _lock(self):
@@ -89,17 +90,14 @@ class Escrow:
         return fd
 
     def _load(self):
+        self._opened = None
         if not os.path.exists(self.path):
             return {'version': FORMAT_VERSION, 'secrets': {}}
         with open(self.path, 'rb') as f:
             raw = f.read()
         if not raw.startswith(b'$ANSIBLE_VAULT;'):
             raise EscrowError('escrow file %s is not Ansible Vault encrypted; refusing to use or overwrite it' % self.path)
-        try:
-            plain = self._decrypt(raw)
-        except Exception as e:  # the vault library raises several error types
-            raise EscrowError('cannot decrypt escrow file %s with the vault secrets of this run (%s); '
-                              'run with the vault password it was created with' % (self.path, e))
+        plain, self._opened = self._codec.decrypt(raw, self.path)
         try:
             data = json.loads(plain.decode('utf-8'))
         except ValueError as e:
@@ -109,7 +107,7 @@ class Escrow:
         return data
 
     def _store(self, data):
-        payload = self._encrypt(json.dumps(data, indent=1, sort_keys=True).encode('utf-8'))
+        payload = self._codec.encrypt(json.dumps(data, indent=1, sort_keys=True).encode('utf-8'), self._opened)
         directory = os.path.dirname(self.path)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(self.path))
         try:
@@ -220,6 +218,69 @@ class Escrow:
         return self._locked(update)
 
 
+def _header_vault_id(raw):
+    """The vault id in a Vault envelope's header; None for format 1.1, which names none."""
+    fields = raw.split(b'\n', 1)[0].strip().split(b';')
+    return fields[3].decode('utf-8', 'replace') if len(fields) >= 4 and fields[3] else None
+
+
+class VaultCodec:
+    """Ansible Vault encryption for the escrow file, with the vault secrets of the running play.
+
+    A file is always written back with the vault id and the secret that opened it, whatever other
+    ids the run loads (``--vault-id dev@... --vault-id prod@...``): the password it was created
+    with keeps opening it. Only a new file takes the id Ansible encrypts with
+    (DEFAULT_VAULT_ENCRYPT_IDENTITY, else the first secret).
+    """
+
+    def __init__(self, secrets, encrypt_identity=None):
+        self._secrets = list(secrets or [])
+        self._encrypt_identity = encrypt_identity
+
+    def _ids(self):
+        return ', '.join(sorted(set(vault_id for vault_id, dummy in self._secrets))) or 'none'
+
+    def decrypt(self, raw, path):
+        """(plain bytes, how it was opened); EscrowError says whether the file is damaged or the secret wrong."""
+        from ansible.parsing.vault import AnsibleVaultError, VaultLib, parse_vaulttext, parse_vaulttext_envelope
+
+        try:  # the envelope first: a damaged file is not a wrong password
+            body, dummy, cipher, dummy = parse_vaulttext_envelope(raw)
+            ciphertext, salt, mac = parse_vaulttext(body)
+            if cipher != 'AES256' or len(salt) != 32 or len(mac) != 64 or not ciphertext or len(ciphertext) % 16:
+                raise ValueError('cipher %s, %d byte salt, %d digit HMAC, %d byte ciphertext'
+                                 % (cipher, len(salt), len(mac), len(ciphertext)))
+        except Exception as e:  # the vault library raises several error types
+            raise EscrowError('escrow file %s is damaged: it has an Ansible Vault header but not a valid Vault body (%s). '
+                              'Nothing was written; restore it from your backup.' % (path, e))
+        label = _header_vault_id(raw)
+        candidates = [(vid, secret) for vid, secret in self._secrets if label is None or vid == label]
+        if not candidates:
+            raise EscrowError('escrow file %s was created with vault id %r, and this run has no secret for that id '
+                              '(loaded: %s). Add --vault-id %s@<password source>; the escrow is never re-encrypted '
+                              'under another id.' % (path, label, self._ids(), label))
+        try:
+            plain, dummy, secret = VaultLib(candidates).decrypt_and_get_vault_id(raw)
+        except AnsibleVaultError:
+            raise EscrowError('cannot decrypt escrow file %s with the vault secrets of this run (%s): wrong vault '
+                              'password, or the file was altered after it was written. Run with the vault password '
+                              'it was created with.' % (path, ', '.join(vid for vid, dummy in candidates)))
+        return plain, (label, secret)
+
+    def encrypt(self, plain, opened):
+        """Vault text of ``plain``: with the id and secret of ``opened`` (from decrypt), or for a new file."""
+        from ansible.parsing.vault import VaultLib, match_encrypt_secret
+
+        if opened is None:
+            try:
+                vault_id, secret = match_encrypt_secret(self._secrets, self._encrypt_identity)
+            except Exception as e:  # the vault library raises several error types
+                raise EscrowError('no usable vault secret to encrypt a new escrow file: %s' % e)
+        else:
+            vault_id, secret = opened
+        return VaultLib(self._secrets).encrypt(plain, secret=secret, vault_id=vault_id)
+
+
 def _vault_secrets(loader):
     vault = getattr(loader, '_vault', None)
     secrets = getattr(vault, 'secrets', None)
@@ -236,15 +297,9 @@ def _vault_secrets(loader):
 def open_escrow(loader, path):
     """The escrow at ``path``, encrypted with the vault secrets of the running play (``loader``'s)."""
     from ansible import constants as C
-    from ansible.parsing.vault import VaultLib, match_encrypt_secret
 
     secrets = _vault_secrets(loader)
     if not secrets:
         raise EscrowError('no vault secret in this run, so the escrow file %s cannot be encrypted or read. '
                           'Run with --vault-id, --vault-password-file or ANSIBLE_VAULT_PASSWORD_FILE.' % path)
-    try:
-        vault_id, secret = match_encrypt_secret(secrets, C.DEFAULT_VAULT_ENCRYPT_IDENTITY)
-    except Exception as e:  # the vault library raises several error types
-        raise EscrowError('no usable vault secret to encrypt %s: %s' % (path, e))
-    vault = VaultLib(secrets)
-    return Escrow(path, encrypt=lambda b: vault.encrypt(b, secret=secret, vault_id=vault_id), decrypt=vault.decrypt)
+    return Escrow(path, VaultCodec(secrets, C.DEFAULT_VAULT_ENCRYPT_IDENTITY))

@@ -10,12 +10,14 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
 from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar, trust_as_template
 
 
-def lookup(secrets):
+def lookup(secrets, variables=None):
     loader = DataLoader()
     loader.set_vault_secrets(secrets)
-    return lookup_loader.get('keyfleet.encryption.escrow', loader=loader, templar=None)
+    return lookup_loader.get('keyfleet.encryption.escrow', loader=loader,
+                             templar=Templar(loader=loader, variables=variables or {}))
 
 
 def test_lookup_generates_and_reuses(tmp_path):
@@ -61,3 +63,10 @@ def test_lookup_pem_store_and_read_and_generation(tmp_path):
     new = lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='r1', file=path)
     assert new != old
     assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='r1', file=path) == new
+
+
+def test_lookup_file_is_a_template_resolved_in_one_place(tmp_path):
+    variables = {'keyfleet_escrow_file': trust_as_template('{{ base }}/escrow.vault'), 'base': str(tmp_path)}
+    lookup([('default', VaultSecret(b'pw'))], variables).run(['a'], variables=variables)
+    assert (tmp_path / 'escrow.vault').exists()
+    assert not [p for p in tmp_path.rglob('*') if '{{' in str(p)]

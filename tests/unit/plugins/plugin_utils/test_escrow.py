@@ -13,12 +13,11 @@ import pytest
 
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, generate
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, VaultCodec, generate
 
 
-def make_escrow(path, password=b'right'):
-    vault = VaultLib([('default', VaultSecret(password))])
-    return Escrow(str(path), encrypt=lambda b: vault.encrypt(b, secret=VaultSecret(password)), decrypt=vault.decrypt)
+def make_escrow(path, password=b'right', secrets=None):
+    return Escrow(str(path), VaultCodec(secrets or [('default', VaultSecret(password))]))
 
 
 def test_generated_once_then_reused(tmp_path):
@@ -42,7 +41,7 @@ def test_file_is_vault_0600_and_never_plain(tmp_path):
 def test_wrong_vault_password_is_a_clear_error(tmp_path):
     path = tmp_path / 'escrow.vault'
     make_escrow(path).get('k', 'key256')
-    with pytest.raises(EscrowError, match='cannot decrypt escrow file .* with the vault secrets of this run'):
+    with pytest.raises(EscrowError, match='cannot decrypt escrow file .* with the vault secrets of this run .*: wrong vault password'):
         make_escrow(path, b'wrong').get('k', 'key256')
 
 
@@ -127,3 +126,59 @@ def test_stored_kind_is_put_read_and_replaced_keeping_the_old_value(tmp_path):
         e.get('other', 'pem')
     with pytest.raises(EscrowError, match='non-empty string'):
         e.put('ca', 'pem', '')
+
+
+def _header(path):
+    return path.read_bytes().split(b'\n', 1)[0]
+
+
+def test_the_escrow_keeps_the_vault_id_it_was_created_with(tmp_path):
+    path = tmp_path / 'escrow.vault'
+    prod = ('prod', VaultSecret(b'prod-pw'))
+    dev = ('dev', VaultSecret(b'dev-pw'))
+    first = make_escrow(path, secrets=[prod]).get('a', 'key256')
+    assert _header(path) == b'$ANSIBLE_VAULT;1.2;AES256;prod'
+    # dev loaded first (the one Ansible would encrypt with): a write keeps prod's id and password
+    make_escrow(path, secrets=[dev, prod]).get('b', 'key256')
+    assert _header(path) == b'$ANSIBLE_VAULT;1.2;AES256;prod'
+    assert make_escrow(path, secrets=[prod]).get('a', 'key256') == first
+    # an unlabelled (1.1) file stays unlabelled and keeps the password that opened it
+    plain = tmp_path / 'plain.vault'
+    make_escrow(plain, secrets=[('default', VaultSecret(b'pw'))]).get('a', 'key256')
+    make_escrow(plain, secrets=[dev, ('default', VaultSecret(b'pw'))]).get('b', 'key256')
+    assert _header(plain) == b'$ANSIBLE_VAULT;1.1;AES256'
+    assert make_escrow(plain, secrets=[('default', VaultSecret(b'pw'))]).read('b', 'key256')
+
+
+def test_an_escrow_whose_vault_id_is_not_loaded_stops_and_names_it(tmp_path):
+    path = tmp_path / 'escrow.vault'
+    make_escrow(path, secrets=[('prod', VaultSecret(b'same'))]).get('a', 'key256')
+    before = path.read_bytes()
+    with pytest.raises(EscrowError, match="created with vault id 'prod', and this run has no secret for that id "
+                                          r"\(loaded: dev\)\. Add --vault-id prod@"):
+        make_escrow(path, secrets=[('dev', VaultSecret(b'same'))]).get('b', 'key256')
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize('damage', [
+    lambda raw: raw[:len(raw) // 2],                        # truncated
+    lambda raw: raw.replace(b'\n', b'\nzz', 1),             # not hex
+    lambda raw: raw.split(b'\n', 1)[0] + b'\n',             # header only
+])
+def test_a_damaged_escrow_is_not_reported_as_a_wrong_password(tmp_path, damage):
+    path = tmp_path / 'escrow.vault'
+    make_escrow(path).get('a', 'key256')
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(EscrowError, match='is damaged: it has an Ansible Vault header but not a valid Vault body'):
+        make_escrow(path).get('a', 'key256')
+
+
+def test_an_escrow_behind_a_symlink_stays_where_the_link_points(tmp_path):
+    target = tmp_path / 'safe' / 'escrow.vault'
+    target.parent.mkdir()
+    link = tmp_path / 'escrow.vault'
+    link.symlink_to(target)
+    value = make_escrow(link).get('a', 'key256')
+    make_escrow(link).get('b', 'key256')
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert make_escrow(target).get('a', 'key256') == value
