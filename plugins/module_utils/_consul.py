@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import ssl
 import time
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
@@ -53,7 +54,36 @@ COMMON_ARGUMENT_SPEC = dict(
 
 
 class ConsulError(Exception):
-    pass
+    """The agent answered, but not as needed (an HTTP error, a TLS verification failure), or bad data."""
+
+
+class ConsulUnreachable(ConsulError):
+    """Nothing answers at any URL (connection refused, timeout): a stopped agent, not a broken one."""
+
+
+# The ACL permission each API path needs, named in a 401/403 message so the operator knows what to grant.
+ACL_PERMISSIONS = (
+    ('/v1/agent/self', 'agent:read'),
+    ('/v1/agent/members', 'node:read'),
+    ('/v1/agent/reload', 'agent:write'),
+    ('/v1/catalog/', 'node:read'),
+    ('/v1/operator/keyring', 'keyring:read (keyring:write to change keys)'),
+    ('/v1/operator/autopilot', 'operator:read'),
+    ('/v1/operator/raft', 'operator:read'),
+)
+
+
+def acl_permission(path):
+    for prefix, permission in ACL_PERMISSIONS:
+        if path.startswith(prefix):
+            return permission
+    return None
+
+
+def _is_tls_failure(error):
+    """A certificate the client refused: the agent answers, but not in a way that can be trusted."""
+    reason = getattr(error, 'reason', error)
+    return isinstance(reason, ssl.SSLError) or type(reason).__name__ == 'CertificateError' or isinstance(error, ssl.SSLError)
 
 
 def key_fingerprint(key):
@@ -170,6 +200,7 @@ def normalize_self(data):
         'version': cfg.get('Version'),
         'server': bool(cfg.get('Server', dbg.get('ServerMode', False))),
         'data_dir': dbg.get('DataDir'),
+        'domain': (dbg.get('DNSDomain') or 'consul').rstrip('.'),
         'config_layout': layout,
         'gossip': {
             'enabled': encrypted,
@@ -231,8 +262,10 @@ def read_local_keyring(path):
     try:
         with open(path) as f:
             keys = json.load(f)
-    except (IOError, OSError):
+    except FileNotFoundError:
         return None
+    except (IOError, OSError) as e:  # permission denied is not "no keyring": the guard must not turn off
+        raise ConsulError('cannot read %s: %s. Run with become (the file belongs to the consul user).' % (path, e))
     except ValueError as e:
         raise ConsulError('%s is not a JSON key list: %s' % (path, e))
     return [key_fingerprint(k) for k in keys]
@@ -279,21 +312,31 @@ class ConsulClient:
         if self.token:
             headers['X-Consul-Token'] = self.token
         data = json.dumps(body) if body is not None else None
-        errors = []
+        errors, tls_failures = [], []
         for url in list(self.urls):
             try:
                 raw = self._open(url, method, path, data, headers)
             except HTTPError as e:  # the agent answered: its error is the answer
                 detail = e.read().decode('utf-8', 'replace').strip() if hasattr(e, 'read') else ''
-                raise ConsulError('%s %s: HTTP %s %s' % (method, path, e.code, detail))
+                msg = '%s %s%s: HTTP %s %s' % (method, url, path, e.code, detail)
+                if e.code in (401, 403):
+                    msg += ('. The agent has ACLs on: give a token (consul_http_token) whose policy grants %s'
+                            % (acl_permission(path) or 'this call'))
+                raise ConsulError(msg)
             except (URLError, OSError, ValueError) as e:
+                if _is_tls_failure(e):
+                    tls_failures.append('%s%s: %s' % (url, path, e))
                 errors.append('%s%s: %s' % (url, path, e))
                 continue
             if url != self.urls[0]:
                 self.urls.remove(url)
                 self.urls.insert(0, url)
             return json.loads(raw) if raw else None
-        raise ConsulError('%s %s' % (method, '; '.join(errors)))
+        if tls_failures:
+            raise ConsulError('%s %s: the agent answers, but its certificate was refused (%s). Check the CA '
+                              '(consul_http_ca_file) and that the certificate names the address used.'
+                              % (method, '; '.join(errors), '; '.join(tls_failures)))
+        raise ConsulUnreachable('%s %s' % (method, '; '.join(errors)))
 
     def get(self, path):
         return self.request('GET', path)
@@ -313,13 +356,36 @@ class ConsulClient:
     def catalog_nodes(self):
         return self.get('/v1/catalog/nodes')
 
+    def autopilot_health(self):
+        return self.get('/v1/operator/autopilot/health') or {}
 
-def health_problems(client, expect_stage=None, expect_members=None, expect_tls_stage=None):
+
+def raft_problems(health):
+    """Why the servers' raft is not safe to lose one server, from /v1/operator/autopilot/health.
+
+    Serf can call a server alive while it is behind in raft; autopilot's health says whether each
+    server keeps up with the leader, and the failure tolerance whether the quorum survives one more
+    server going down (asked only of clusters of 3 servers or more: 1 or 2 have no tolerance to keep).
+    """
+    servers = health.get('Servers') or []
+    problems = ['server %s is not healthy in raft (last contact %s, term %s, index %s)'
+                % (srv.get('Name'), srv.get('LastContact'), srv.get('LastTerm'), srv.get('LastIndex'))
+                for srv in servers if not srv.get('Healthy')]
+    if not problems and not health.get('Healthy'):
+        problems.append('autopilot reports the servers unhealthy')
+    if len(servers) >= 3 and (health.get('FailureTolerance') or 0) < 1:
+        problems.append('raft failure tolerance is %s: one more server down would cost the quorum'
+                        % health.get('FailureTolerance'))
+    return problems
+
+
+def health_problems(client, expect_stage=None, expect_members=None, expect_tls_stage=None, expect_raft=False):
     """Why this agent is not healthy yet, as a list of sentences (empty when healthy).
 
     Healthy means: the agent answers, a leader is known from this node, a catalog read through
     this node succeeds (RPC works, not only gossip), every member is alive from this node's view,
-    every expected member is present, and the gossip stage is the expected one.
+    every expected member is present, and the gossip stage is the expected one. With ``expect_raft``,
+    every server is healthy in raft as well (autopilot) and the quorum survives one server going down.
     """
     try:
         me = client.agent_self()
@@ -352,15 +418,20 @@ def health_problems(client, expect_stage=None, expect_members=None, expect_tls_s
             problems.append('member %s is missing' % name)
         elif seen[name]['status'] == 'left':
             problems.append('member %s has left' % name)
+    if expect_raft:
+        try:
+            problems.extend(raft_problems(client.autopilot_health()))
+        except ConsulError as e:
+            problems.append('autopilot health query failed: %s' % e)
     return problems
 
 
 def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_members=None,
-                 clock=time.monotonic, sleep=time.sleep, expect_tls_stage=None):
+                 clock=time.monotonic, sleep=time.sleep, expect_tls_stage=None, expect_raft=False):
     """Poll until healthy. Returns (seconds waited, []) or (seconds waited, last problems) on timeout."""
     start = clock()
     while True:
-        problems = health_problems(client, expect_stage, expect_members, expect_tls_stage)
+        problems = health_problems(client, expect_stage, expect_members, expect_tls_stage, expect_raft)
         elapsed = clock() - start
         if not problems or elapsed >= timeout:
             return round(elapsed, 3), problems

@@ -19,8 +19,11 @@ description:
     base64 key, as C(key | hash('sha256'))) so the result is safe to log.
   - Also reads C(<data_dir>/serf/local.keyring), which decides the key a restarted agent uses whatever the
     C(encrypt) setting says. This works while the agent is stopped.
-  - An agent that does not answer is not an error. RV(reachable) is V(false) and RV(error) says why, so
-    callers can tell a stopped agent from a broken one.
+  - An agent that does not answer (connection refused, timeout) is not an error. RV(reachable) is V(false) and
+    RV(error) says why, so callers can tell a stopped agent from a broken one.
+  - An agent that answers but cannot be read fails the task - an HTTP error such as 401/403 (the message names the
+    ACL permission the token needs) or a certificate the client refuses - so it is never taken for a stopped agent.
+  - A C(serf/local.keyring) that exists but cannot be read (permission denied) fails the task.
 extends_documentation_fragment:
   - keyfleet.encryption.consul
   - keyfleet.encryption.attributes.info
@@ -28,7 +31,8 @@ options:
   data_dir:
     description:
       - Data directory of the agent, to find C(serf/local.keyring).
-      - Defaults to the data directory the running agent reports.
+      - Defaults to the data directory the running agent reports. A value that contradicts the running agent
+        fails, naming C(consul_data_dir). Needed only to read C(serf/local.keyring) while the agent is stopped.
     type: path
   consul_binary:
     description:
@@ -67,6 +71,7 @@ state:
     version: {description: Consul version., type: str}
     server: {description: Whether the agent is a server., type: bool}
     data_dir: {description: Data directory., type: str}
+    domain: {description: DNS domain (C(domain) setting) without a trailing dot., type: str}
     config_layout: {description: "V(1.8-1.11) or V(1.12+).", type: str}
     gossip:
       description: Gossip encryption.
@@ -103,6 +108,7 @@ state:
     version: 1.8.7
     server: true
     data_dir: /var/lib/consul
+    domain: consul
     config_layout: 1.8-1.11
     gossip: {enabled: true, verify_incoming: true, verify_outgoing: true, stage: 3}
     tls: {verify_incoming: false, verify_outgoing: false, verify_server_hostname: false,
@@ -148,7 +154,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
-    COMMON_ARGUMENT_SPEC, ConsulError, client_from_params, leader_name, parse_version, read_local_keyring)
+    COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, leader_name, parse_version,
+    read_local_keyring)
 
 
 def main():
@@ -160,11 +167,17 @@ def main():
     data_dir = module.params['data_dir']
     try:
         state = client.agent_self()
-    except ConsulError as e:
+    except ConsulUnreachable as e:
         result['error'] = str(e)
+    except ConsulError as e:  # it answers but cannot be read (ACL, certificate): never "not running"
+        module.fail_json(msg='the agent answers but cannot be read: %s' % e, **result)
     else:
         result.update(reachable=True, state=state)
-        data_dir = data_dir or state['data_dir']
+        if data_dir and os.path.realpath(data_dir) != os.path.realpath(state['data_dir'] or data_dir):
+            module.fail_json(msg='consul_data_dir is %s, but the agent runs with data_dir %s. Set consul_data_dir to %s '
+                                 'or leave it unset (the running agent\'s is used).'
+                                 % (data_dir, state['data_dir'], state['data_dir']), **result)
+        data_dir = state['data_dir'] or data_dir
         try:
             result['members'] = client.members()
             result['leader'] = client.leader()

@@ -33,6 +33,13 @@ options:
     description: Seconds between two polls.
     type: float
     default: 0.25
+  raft:
+    description:
+      - Also wait until every server is healthy in raft (C(/v1/operator/autopilot/health)) and, with 3 servers or
+        more, the failure tolerance is at least 1. Serf can call a server alive while it is behind in raft.
+      - Use it before a server goes down. The token needs C(operator:read).
+    type: bool
+    default: false
   members:
     description: Node names that must be alive members from this node's view.
     type: list
@@ -87,12 +94,13 @@ def main():
         members=dict(type='list', elements='str', default=[]),
         gossip_stage=dict(type='int', choices=[0, 1, 2, 3]),
         tls_stage=dict(type='int', choices=[0, 1, 2, 3]),
+        raft=dict(type='bool', default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params
     elapsed, problems = wait_healthy(client_from_params(p), p['wait_timeout'], p['interval'],
                                      expect_stage=p['gossip_stage'], expect_members=p['members'],
-                                     expect_tls_stage=p['tls_stage'])
+                                     expect_tls_stage=p['tls_stage'], expect_raft=p['raft'])
     if problems:
         module.fail_json(msg='agent at %s not healthy after %.1f s: %s' % (' or '.join(p['url']), elapsed, '; '.join(problems)),
                          elapsed=elapsed, problems=problems)

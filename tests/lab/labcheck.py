@@ -149,20 +149,22 @@ print(json.dumps(out))
 
 
 def rpc_probe(host, target, mode='tls', server_name='server.dc1.consul', with_cert=True):
+    """What ``target``'s RPC port does with a probe from ``host``; ``server_name`` is the name TLS verifies."""
     cmd = host.run('python3 -c %s %s %s %s %s', RPC_PROBE, target, mode, server_name, 'cert' if with_cert else 'none')
     assert cmd.rc == 0, cmd.stderr
     return json.loads(cmd.stdout)
 
 
-def assert_rpc_tls_enforced(client, server):
-    """From ``client``: TLS with its certificate is accepted by ``server``; without a certificate
-    the handshake is refused; plain RPC is closed."""
-    ok = rpc_probe(client, server)
+def assert_rpc_tls_enforced(client, server, dc_domain='dc1.consul'):
+    """From ``client``: TLS with its certificate is accepted by ``server`` under the name
+    server.<dc_domain>; without a certificate the handshake is refused; plain RPC is closed."""
+    name = 'server.' + dc_domain
+    ok = rpc_probe(client, server, server_name=name)
     assert ok['accepted'], ok
-    assert {'server.dc1.consul', '%s.server.dc1.consul' % server} <= set(ok['names'])
-    certless = rpc_probe(client, server, with_cert=False)
+    assert {name, '%s.%s' % (server, name)} <= set(ok['names'])
+    certless = rpc_probe(client, server, server_name=name, with_cert=False)
     assert not certless['accepted'] and 'CERTIFICATE' in certless['error'], certless
-    plain = rpc_probe(client, server, mode='plain')
+    plain = rpc_probe(client, server, server_name=name, mode='plain')
     assert not plain['accepted'] and plain['error'] == 'closed', plain
 
 

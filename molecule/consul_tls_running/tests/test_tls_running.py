@@ -1,5 +1,6 @@
 """Verify the running-cluster TLS migration on the real cluster."""
 
+import json
 import os
 import sys
 
@@ -10,6 +11,9 @@ import labcheck  # noqa: E402
 
 NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
 SERVERS = ['node1', 'node2', 'node3']
+# The lab cluster runs in another datacenter and domain than Consul's defaults (molecule.yml), and the
+# inventory does not say so: the certificates must carry the names read from the agents.
+DC_DOMAIN = 'eu-west.lab.internal'
 
 
 @pytest.fixture(scope='module')
@@ -35,14 +39,14 @@ def test_every_node_restarted_exactly_three_times(host):
 
 @pytest.mark.parametrize('server', SERVERS)
 def test_server_presents_its_names_and_requires_client_certificates(hosts, server):
-    # Verified by Python's ssl against the CA file and the name server.dc1.consul.
-    labcheck.assert_rpc_tls_enforced(hosts['node4'], server)
-    assert 'localhost' in labcheck.rpc_probe(hosts['node4'], server)['names']
+    # Verified by Python's ssl against the CA file and the name server.eu-west.lab.internal.
+    labcheck.assert_rpc_tls_enforced(hosts['node4'], server, DC_DOMAIN)
+    assert 'localhost' in labcheck.rpc_probe(hosts['node4'], server, server_name='server.' + DC_DOMAIN)['names']
 
 
 def test_client_certificate_cannot_pose_as_a_server(hosts):
     # verify_server_hostname's point: a client agent's certificate has no server name.
-    assert sorted(labcheck.cert_names(hosts['node4'])) == ['DNS:client.dc1.consul', 'DNS:localhost', 'IP:127.0.0.1']
+    assert sorted(labcheck.cert_names(hosts['node4'])) == ['DNS:client.' + DC_DOMAIN, 'DNS:localhost', 'IP:127.0.0.1']
 
 
 def test_https_api_with_the_agent_certificate(host):
@@ -68,8 +72,28 @@ def test_kv_data_intact(hosts):
 
 
 def test_ca_key_never_in_the_output_nor_on_a_node(hosts):
-    ca_key = labcheck.escrow_secret('consul_tls_ca_dc1_key')
+    ca_key = labcheck.escrow_secret('consul_tls_ca_eu-west_key')
     labcheck.assert_secrets_not_logged([ca_key], expect=('keyfleet-tls.json', 'ESTABLISH'))
     body = [line for line in ca_key.splitlines() if not line.startswith('-----')][0]
     for h in hosts.values():
         assert h.run('grep -rqF -- %s /etc /var/lib/consul /root /tmp', body).rc == 1
+
+
+@pytest.fixture(scope='module')
+def contradictions():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'contradictions.json')) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize('case, message', [
+    ('datacenter', 'the running agent is in datacenter "eu-west" with domain "lab.internal", but consul_datacenter is "dc1"'),
+    ('data_dir', 'consul_data_dir is /opt/consul, but the agent runs with data_dir /var/lib/consul'),
+])
+def test_inventory_values_the_agents_contradict_stop_the_run(contradictions, case, message):
+    assert message in ' '.join(contradictions['bad'][case].split())
+
+
+def test_contradicting_runs_changed_no_host(contradictions):
+    assert contradictions['rc'] == [2, 2]
+    for out in contradictions['after']:
+        assert out.count('No such file') == 2, out

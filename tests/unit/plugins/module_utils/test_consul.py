@@ -288,3 +288,97 @@ def test_client_reports_every_url_that_failed(monkeypatch):
     monkeypatch.setattr(c, 'open_url', refuse)
     with pytest.raises(c.ConsulError, match='8501/v1/agent/self: .*refused>; http://127.0.0.1:8500/v1/agent/self'):
         c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
+
+
+def _http_error(code, body=b'Permission denied'):
+    import io
+    return c.HTTPError('http://127.0.0.1:8500/v1/agent/self', code, 'Forbidden', {}, io.BytesIO(body))
+
+
+@pytest.mark.parametrize('code', [401, 403])
+def test_an_acl_refusal_is_an_answer_that_names_the_permission_not_a_stopped_agent(monkeypatch, code):
+    def refuse(url, **kwargs):
+        raise _http_error(code)
+
+    monkeypatch.setattr(c, 'open_url', refuse)
+    with pytest.raises(c.ConsulError) as e:
+        c.ConsulClient('http://127.0.0.1:8500').agent_self()
+    assert not isinstance(e.value, c.ConsulUnreachable)
+    assert 'HTTP %d' % code in str(e.value) and 'consul_http_token' in str(e.value) and 'agent:read' in str(e.value)
+
+
+def test_a_refused_certificate_is_an_answer_not_a_stopped_agent(monkeypatch):
+    import ssl
+
+    def answer(url, **kwargs):
+        if url.startswith('https:'):
+            raise c.URLError(ssl.SSLCertVerificationError(1, "IP address mismatch, certificate is not valid for '127.0.0.1'"))
+        raise c.URLError(ConnectionRefusedError(111, 'Connection refused'))
+
+    monkeypatch.setattr(c, 'open_url', answer)
+    with pytest.raises(c.ConsulError, match='its certificate was refused') as e:
+        c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
+    assert not isinstance(e.value, c.ConsulUnreachable)
+
+
+def test_nothing_answering_is_unreachable(monkeypatch):
+    monkeypatch.setattr(c, 'open_url', lambda url, **kw: (_ for _ in ()).throw(c.URLError(ConnectionRefusedError(111, 'refused'))))
+    with pytest.raises(c.ConsulUnreachable):
+        c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
+
+
+def test_an_unreadable_local_keyring_stops_instead_of_counting_as_absent(tmp_path):
+    p = tmp_path / 'local.keyring'
+    p.write_text(json.dumps([KEY]))
+    p.chmod(0)
+    if os.access(str(p), os.R_OK):  # root reads anything: make the read fail as EACCES would
+        pytest.skip('running as root')
+    with pytest.raises(c.ConsulError, match='cannot read .*local.keyring'):
+        c.read_local_keyring(str(p))
+
+
+def test_an_unreadable_local_keyring_stops_even_as_root(tmp_path, monkeypatch):
+    p = tmp_path / 'local.keyring'
+    p.write_text(json.dumps([KEY]))
+    real_open = open
+
+    def eacces(path, *a, **kw):
+        if str(path) == str(p):
+            raise PermissionError(13, 'Permission denied', str(path))
+        return real_open(path, *a, **kw)
+
+    monkeypatch.setattr('builtins.open', eacces)
+    with pytest.raises(c.ConsulError, match='cannot read .*local.keyring.*Permission denied'):
+        c.read_local_keyring(str(p))
+
+
+def test_domain_is_read_from_the_agent():
+    data = fixture('agent_self_1.8.json')
+    assert c.normalize_self(data)['domain'] == 'consul'
+    data['DebugConfig']['DNSDomain'] = 'lab.internal.'
+    assert c.normalize_self(data)['domain'] == 'lab.internal'
+
+
+HEALTHY = {'Healthy': True, 'FailureTolerance': 1, 'Servers': [
+    {'Name': n, 'Healthy': True, 'LastContact': '0s', 'LastTerm': 2, 'LastIndex': 40} for n in ('s1', 's2', 's3')]}
+
+
+def test_raft_health_of_a_whole_cluster_has_no_problems():
+    assert c.raft_problems(HEALTHY) == []
+
+
+def test_a_server_alive_in_serf_but_behind_in_raft_is_named():
+    health = json.loads(json.dumps(HEALTHY))
+    health.update(Healthy=False, FailureTolerance=0)
+    health['Servers'][1].update(Healthy=False, LastContact='9.2s', LastIndex=12)
+    problems = c.raft_problems(health)
+    assert problems[0].startswith('server s2 is not healthy in raft (last contact 9.2s')
+    assert 'raft failure tolerance is 0' in problems[1]
+
+
+def test_health_asks_raft_only_when_told_and_names_its_failure():
+    client = FakeClient()
+    client.autopilot_health = lambda: dict(HEALTHY, FailureTolerance=0)
+    assert c.health_problems(client, expect_stage=3) == []
+    assert c.health_problems(client, expect_stage=3, expect_raft=True) == [
+        'raft failure tolerance is 0: one more server down would cost the quorum']
