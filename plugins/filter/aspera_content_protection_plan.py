@@ -47,13 +47,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C(plan) (user to secret) and C(errors) (messages).
+  description:
+    - C(plan) (user to secret), C(errors) (messages), and C(sources) - every plain-text secret under its own name
+      (C(node), C(group_<name>), C(user_<name>)), to escrow before aspera.conf loses it.
   type: dict
 """
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, content_protection_plan
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
+    AsperaError, content_protection_plan, content_protection_sources)
 
 
 def members(getent_group, getent_passwd):
@@ -74,9 +77,10 @@ def members(getent_group, getent_passwd):
 def aspera_content_protection_plan(conf, users, getent_group, getent_passwd):
     try:
         plan, errors = content_protection_plan(conf, users, members(getent_group, getent_passwd), set(getent_passwd))
+        sources = content_protection_sources(conf)
     except AsperaError as e:
         raise AnsibleFilterError('aspera_content_protection_plan: %s' % e)
-    return dict(plan=plan, errors=errors)
+    return dict(plan=plan, errors=errors, sources=sources)
 
 
 class FilterModule(object):

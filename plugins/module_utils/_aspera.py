@@ -27,6 +27,12 @@ CATEGORIES = ('ssear', 'redis-master-key', 'redis-primary-key', 'redis-password'
 REDIS_MASTER_KEY_NAMES = ('redis-master-key', 'redis-primary-key')
 # Per-user category; the others are shared and copied into every keystore by askmscli -i.
 USER_CATEGORIES = ('ssear',)
+# Categories whose secret encrypts data at rest: a new value leaves what the old one encrypted unreadable.
+IRREVERSIBLE = {
+    'ssear': 'the files this user uploaded with content protection (encrypted at rest with the old secret)',
+    'redis-master-key': 'the access-key secrets and dynamic token keys encrypted with the old master key',
+    'redis-primary-key': 'the access-key secrets and dynamic token keys encrypted with the old primary key',
+}
 
 # asconfigurator parameter -> path under a node's <default>, a <user> or a <group> element.
 SETTINGS = {
@@ -233,6 +239,15 @@ def content_protection_plan(xml_text, users, members, known_users):
             errors.append('aspera.conf gives user %s a content_protection_secret, but there is no such user '
                           'on this host' % user)
     return dict((u, v) for u, v in plan.items() if u in known_users), errors
+
+
+def content_protection_sources(xml_text):
+    """Every plain-text content-protection secret of aspera.conf under its own name: ``node``,
+    ``group_<name>`` or ``user_<name>``. Each is escrowed before aspera.conf loses it, whether or not a
+    listed user takes it: a node default nobody listed inherits has no other copy afterwards."""
+    found = read_settings(xml_text, ('transfer_encryption_content_protection_secret',))
+    return dict(('node' if e['level'] == 'node' else '%s_%s' % (e['level'], e['name']), e['value'])
+                for e in found if e['value'])
 
 
 # -- Redis (asperaredisd) ------------------------------------------------------

@@ -19,6 +19,8 @@ description:
     secret is set and a warning says so.
   - C(ssear) is per user (O(user) is required); the other categories are shared and reach a user's
     keystore when it is initialised (M(keyfleet.encryption.aspera_keystore)).
+  - A content-protection secret or Redis master key that is set to another value, or cannot be compared, is never
+    replaced without O(allow_change).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:
@@ -41,6 +43,16 @@ options:
     description: The secret. Never logged or returned.
     type: str
     required: true
+  allow_change:
+    description:
+      - Replace a V(ssear), V(redis-master-key) or V(redis-primary-key) secret that is set to another value, or that
+        C(askmscli -H) cannot compare. Without it the module fails and changes nothing.
+      - What is lost - V(ssear) the files the user uploaded with content protection under the old secret; the Redis
+        master (primary) key the access-key secrets and dynamic token keys encrypted with the old key. Only with a
+        copy of the old value (the escrow keeps it) can they be read again.
+      - V(redis-password) is not guarded; it can be changed at any time.
+    type: bool
+    default: false
   askmscli:
     description: The askmscli command.
     type: path
@@ -68,7 +80,7 @@ before:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    CATEGORIES, USER_CATEGORIES, AsperaError, module_askmscli, secret_state)
+    CATEGORIES, IRREVERSIBLE, USER_CATEGORIES, AsperaError, module_askmscli, secret_state)
 
 
 def main():
@@ -78,6 +90,7 @@ def main():
             user=dict(type='str'),
             secret=dict(type='str', required=True, no_log=True),
             askmscli=dict(type='path', default='/opt/aspera/bin/askmscli'),
+            allow_change=dict(type='bool', default=False),
         ),
         required_if=[('category', 'ssear', ('user',))],
         supports_check_mode=True,
@@ -95,6 +108,16 @@ def main():
             before = 'unknown'
         if before == 'same':
             module.exit_json(changed=False, before=before)
+        if before in ('different', 'unknown') and p['category'] in IRREVERSIBLE and not p['allow_change']:
+            module.fail_json(
+                msg='%s%s %s a different secret than the one given%s. Nothing was changed: a new %s would leave %s '
+                    'unreadable. Use the secret it holds (escrow it), or allow_change to replace it. A host renamed in '
+                    'the inventory: set aspera_escrow_prefix to its old escrow prefix (aspera_<old name>).'
+                    % (p['category'], ' of %s' % user if user else '',
+                       'holds' if before == 'different' else 'may hold',
+                       '' if before == 'different' else ' (askmscli -H cannot tell)', p['category'],
+                       IRREVERSIBLE[p['category']]),
+                before=before)
         if not module.check_mode:
             cli.set_secret(p['category'], p['secret'], user)
             if before != 'unknown' and secret_state(cli.secret_hashes(p['category'], user), p['secret']) != 'same':

@@ -18,7 +18,8 @@ description:
   - The vendor does not support changing or rotating a stash password, and once it is set, deleting the
     stash file makes every keystore record unreadable. So the module records a salted PBKDF2 hash of the
     password it set (O(marker), 0600 root) and refuses a different password, changing nothing,
-    unless O(allow_reset).
+    unless O(allow_reset). The marker, not the stash file (whose path the vendor does not document), decides
+    whether the password is set already.
   - A stash file that keyfleet did not set is refused unless O(adopt).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
@@ -33,7 +34,10 @@ options:
     type: str
     required: true
   stash_file:
-    description: Where askmscli keeps the stash. Not documented by the vendor; check your installation.
+    description:
+      - Where askmscli keeps the stash. Not documented by the vendor; check your installation.
+      - Used only to refuse a stash that keyfleet did not set (see O(adopt)) and to move it aside on O(allow_reset).
+        Whether the password is set already is decided by O(marker), so a wrong path never sets it again.
     type: path
     default: /opt/aspera/etc/askms.stash
   marker:
@@ -172,7 +176,9 @@ def main():
     stashed, marked = os.path.exists(p['stash_file']), os.path.exists(p['marker'])
     result = dict(changed=False, reinitialised=[])
     try:
-        if stashed and marked:
+        # keyfleet's own marker decides, not the stash file: its path is not documented by the vendor, and a
+        # wrong one must never make every run set the password again (and initialise every keystore anew).
+        if marked:
             with open(p['marker']) as f:
                 text = f.read()
             if marker_matches(text, p['password']):

@@ -246,3 +246,10 @@ def test_redis_unreachable_is_named(monkeypatch):
     monkeypatch.setattr(socket, 'create_connection', refuse)
     with pytest.raises(AsperaError, match='Redis at 127.0.0.1:31499 is not reachable'):
         Redis('127.0.0.1', 31499)
+
+
+def test_every_plain_text_secret_has_a_name_of_its_own():
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import content_protection_sources
+    # The node's secret is kept even though no listed user inherits it.
+    assert content_protection_sources(PLAN_CONF) == {
+        'node': 'node s', 'user_alice': 'alice s', 'group_media': 'media s', 'group_ops': 'ops s'}

@@ -14,14 +14,24 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 @pytest.fixture
 def run_module(monkeypatch, capsys):
-    """Run a module's main() with ``args`` as Ansible would; its JSON result."""
+    """Run a module's main() with ``args`` as Ansible would; its JSON result as the module emits it.
+
+    AnsibleModule masks the values of no_log arguments in every result, so "the secret is not in the
+    result" would hold even for a module that echoes its secret. Masking is turned off here: a test
+    that looks for a secret sees what the module wrote, and fails when the module leaks it. The
+    invocation (the arguments Ansible echoes back, masked by Ansible itself) is left out.
+    """
+    monkeypatch.setattr(basic, 'remove_values', lambda value, no_log_strings: value)
+
     def run(module, args, check_mode=False, diff=True):
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
         monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
         with pytest.raises(SystemExit):
             module.main()
-        return json.loads(capsys.readouterr().out)
+        result = json.loads(capsys.readouterr().out)
+        result.pop('invocation', None)
+        return result
     return run
 
 
@@ -31,3 +41,23 @@ def four_pass(run_module):
     def run(module, args):
         return [run_module(module, args, check_mode=cm) for cm in (True, False, True, False)]
     return run
+
+
+def strings(value):
+    """Every string in a result, keys included, as the module wrote it (not JSON-escaped: a secret
+    with a quote or a backslash would never be found in json.dumps output)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(k)
+            yield from strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from strings(v)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.fixture
+def leaked():
+    """leaked(secret, *results): whether ``secret`` appears in any string of the results."""
+    return lambda secret, *results: any(secret in text for result in results for text in strings(result))

@@ -89,12 +89,12 @@ def askms(tmp_path, monkeypatch):
     return os.path.join(DOUBLES, 'askmscli')
 
 
-def test_secret_four_passes_and_a_new_value(askms, run_module, four_pass):
+def test_secret_four_passes_and_a_new_value(askms, run_module, four_pass, leaked):
     args = dict(category='redis-password', secret=SECRET, askmscli=askms)
     results = four_pass(aspera_secret, args)
     assert [r['changed'] for r in results] == [True, True, False, False]
     assert [r['before'] for r in results] == ['absent', 'absent', 'same', 'same']
-    assert SECRET not in json.dumps(results)
+    assert not leaked(SECRET, *results)
     changed = run_module(aspera_secret, dict(args, secret='another one'))
     assert changed['changed'] and changed['before'] == 'different'
 
@@ -128,6 +128,17 @@ def test_stash_set_once_then_refuses_another(askms, tmp_path, run_module, four_p
     assert any(p.startswith(str(tmp_path / 'askms.stash.keyfleet-reset-')) for p in reset['moved_aside'])
     assert run_module(aspera_stash_password,
                       dict(args, password='second stash password'))['state'] == 'same'
+
+
+def test_stash_guard_does_not_depend_on_the_undocumented_stash_path(askms, tmp_path, run_module):
+    args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
+                marker=str(tmp_path / '.keyfleet-stash'))
+    assert run_module(aspera_stash_password, args)['state'] == 'set'
+    # The operator's installation keeps the stash elsewhere: the same password is still "same", nothing re-set.
+    wrong_path = dict(args, stash_file=str(tmp_path / 'not-where-askmscli-keeps-it'))
+    assert run_module(aspera_stash_password, wrong_path) == {'changed': False, 'state': 'same', 'reinitialised': []}
+    refused = run_module(aspera_stash_password, dict(wrong_path, password='second stash password'))
+    assert refused['failed'] and 'a different stash password is already set' in refused['msg']
 
 
 def test_stash_set_elsewhere_needs_adopt(askms, tmp_path, run_module, four_pass):
@@ -218,3 +229,30 @@ def test_authenticate(redis_pw, current, expected):
 def test_authenticate_wrong_current_password():
     with pytest.raises(AsperaError, match='accepts neither the new password nor current_password'):
         aspera_redis_password.authenticate(FakeRedis('old'), 'new', 'wrong')
+
+
+
+@pytest.mark.parametrize('category, user', [('ssear', 'root'), ('redis-master-key', None)])
+def test_an_irreversible_secret_set_to_another_value_is_refused(askms, run_module, leaked, category, user):
+    args = dict(category=category, secret=SECRET, askmscli=askms, user=user)
+    assert run_module(aspera_secret, args)['changed']
+    refused = run_module(aspera_secret, dict(args, secret='a new secret'))
+    assert refused['failed'] and refused['before'] == 'different'
+    assert 'Nothing was changed: a new %s would leave' % category in refused['msg'] and 'aspera_escrow_prefix' in refused['msg']
+    assert not leaked(SECRET, refused) and not leaked('a new secret', refused)
+    assert run_module(aspera_secret, args) == {'changed': False, 'before': 'same'}  # the old one is still set
+    replaced = run_module(aspera_secret, dict(args, secret='a new secret', allow_change=True))
+    assert replaced['changed'] and replaced['before'] == 'different'
+
+
+def test_an_irreversible_secret_that_cannot_be_compared_is_refused(askms, run_module, monkeypatch):
+    from ansible_collections.keyfleet.encryption.plugins.module_utils import _aspera
+
+    def cannot_tell(self, *args):
+        raise _aspera.AsperaError('askmscli: unknown option -H')
+
+    monkeypatch.setattr(_aspera.Askmscli, 'secret_hashes', cannot_tell)
+    refused = run_module(aspera_secret, dict(category='redis-master-key', secret=SECRET, askmscli=askms))
+    assert refused['failed'] and refused['before'] == 'unknown' and '(askmscli -H cannot tell)' in refused['msg']
+    # The Redis password is not irreversible: it is set, with a warning.
+    assert run_module(aspera_secret, dict(category='redis-password', secret=SECRET, askmscli=askms))['changed']

@@ -36,7 +36,7 @@ def fake_consul(tmp_path):
     return str(script), seen
 
 
-def test_four_passes_check_apply_check_apply(tmp_path, run_module, four_pass, fake_consul):
+def test_four_passes_check_apply_check_apply(tmp_path, run_module, four_pass, fake_consul, leaked):
     consul, seen = fake_consul
     conf = tmp_path / 'consul.d'
     conf.mkdir()
@@ -52,7 +52,7 @@ def test_four_passes_check_apply_check_apply(tmp_path, run_module, four_pass, fa
     # validated with the rest of the directory and the command-line settings
     assert 'server = true' in seen.read_text() and '/var/lib/consul' in seen.read_text()
     for result in (check1, apply1, check2, apply2):
-        assert KEY not in json.dumps(result)
+        assert not leaked(KEY, result)
     assert '******** (changes)' in apply1['diff']['after']
 
 

@@ -61,7 +61,7 @@ def dropin(systemd):
     return systemd.dir / (UNIT + '.d') / '99-keyfleet-master-key.conf'
 
 
-def test_four_passes_write_once_private_and_reload_once(systemd, four_pass):
+def test_four_passes_write_once_private_and_reload_once(systemd, four_pass, leaked):
     check, apply, check2, apply2 = four_pass(env_master_key, systemd.args())
     assert [r['changed'] for r in (check, apply, check2, apply2)] == [True, True, False, False]
     assert systemd.reloads == 1
@@ -70,7 +70,7 @@ def test_four_passes_write_once_private_and_reload_once(systemd, four_pass):
     assert _resilio.dropin_environment(path.read_text()) == {'RESILIO_MPASSWD': KEY}
     assert apply['diff']['before'] == 'RESILIO_MPASSWD: not set\n'
     for r in (check, apply, check2, apply2):
-        assert KEY not in json.dumps(r) and 'key" 100' not in json.dumps(r)
+        assert not leaked(KEY, r) and not leaked('key" 100', r)
         assert r['running'] is False and r['process_has_value'] is None and r['restart_needed'] is False
 
 
@@ -79,11 +79,11 @@ def test_check_mode_writes_nothing(systemd, run_module):
     assert not dropin(systemd).exists() and systemd.reloads == 0
 
 
-def test_a_different_value_in_the_unit_file_is_refused_and_nothing_changes(systemd, run_module):
+def test_a_different_value_in_the_unit_file_is_refused_and_nothing_changes(systemd, run_module, leaked):
     systemd.fragment.write_text('[Service]\nEnvironment="RESILIO_MPASSWD=old secret"\n')
     r = run_module(env_master_key, systemd.args(data_lost='the whole database'))
     assert r['failed'] and str(systemd.fragment) in r['msg'] and 'the whole database' in r['msg']
-    assert 'old secret' not in json.dumps(r) and KEY not in json.dumps(r)
+    assert not leaked('old secret', r) and not leaked(KEY, r)
     assert r['conflicts'] == [str(systemd.fragment)]
     assert not dropin(systemd).exists() and systemd.reloads == 0
 
