@@ -233,12 +233,15 @@ def show_environment_files(value):
 
 
 def process_environment(pid, proc='/proc'):
-    """The environment a running process started with (/proc/PID/environ), or None when it is gone."""
+    """The environment a running process started with (/proc/PID/environ), or None when it is gone.
+    Permission denied is not "gone": it stops the caller, whose guard would otherwise be off."""
     try:
         with open('%s/%d/environ' % (proc, int(pid)), 'rb') as f:
             data = f.read()
-    except (IOError, OSError, ValueError):
+    except (FileNotFoundError, ProcessLookupError, ValueError):
         return None
+    except (IOError, OSError) as e:
+        raise ResilioError('cannot read the environment of process %s: %s' % (pid, e))
     env = {}
     for item in data.split(b'\0'):
         key, sep, value = item.partition(b'=')

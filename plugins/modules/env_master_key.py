@@ -45,14 +45,20 @@ options:
     required: true
   method:
     description:
-      - V(dropin) writes the variable into O(dropin) as C(Environment=).
       - V(environment_file) writes it into the file O(path) (other variables in it are kept) and makes the unit
-        load that file through the drop-in O(dropin) (C(EnvironmentFile=)).
+        load that file through the drop-in O(dropin) (C(EnvironmentFile=)). A C(Environment=) line of the variable in
+        that drop-in (an earlier run with V(dropin)) goes, the value unchanged. Another unit file or drop-in that
+        still sets it with C(Environment=) fails the task, naming the file.
+      - V(dropin) writes the variable into O(dropin) as C(Environment=). B(Any local user can read it) through
+        D-Bus (C(systemctl show -p Environment UNIT), see systemd.exec(5)); only for services that need it so.
     type: str
-    choices: [dropin, environment_file]
-    default: dropin
+    choices: [environment_file, dropin]
+    default: environment_file
   path:
-    description: The environment file, for O(method=environment_file).
+    description:
+      - The environment file, for O(method=environment_file). Written with mode V(0600), owner root.
+      - Default C(<systemd_dir>/<unit>.d/<dropin>.env), beside the drop-in; systemd reads only C(*.conf) there as
+        drop-ins.
     type: path
   dropin:
     description:
@@ -141,11 +147,15 @@ from ansible_collections.keyfleet.encryption.plugins.module_utils._resilio impor
 
 
 def read(path):
+    """The file's text, or None when it does not exist. Any other failure (permission denied) is no
+    "absent": it would turn the guard off, so it stops the module."""
     try:
         with open(path) as f:
             return f.read()
-    except (IOError, OSError):
+    except FileNotFoundError:
         return None
+    except (IOError, OSError) as e:
+        raise ResilioError('cannot read %s: %s' % (path, e))
 
 
 def private(path):
@@ -179,7 +189,10 @@ class UnitEnvironment:
             self.pid = int(show.get('MainPID') or 0)
         except ValueError:
             self.pid = 0
-        self.process = resilio.process_environment(self.pid) if self.pid > 0 else None
+        try:
+            self.process = resilio.process_environment(self.pid) if self.pid > 0 else None
+        except ResilioError as e:
+            module.fail_json(msg=str(e))
 
     def sources(self, overrides):
         """[(kind, path, text)] in systemd's order; ``overrides`` {path: text} are the files as they
@@ -205,7 +218,7 @@ def main():
             unit=dict(type='str', required=True),
             name=dict(type='str', required=True),
             value=dict(type='str', required=True, no_log=True),
-            method=dict(type='str', default='dropin', choices=['dropin', 'environment_file']),
+            method=dict(type='str', default='environment_file', choices=['environment_file', 'dropin']),
             path=dict(type='path'),
             dropin=dict(type='str', default='99-keyfleet-master-key'),
             systemd_dir=dict(type='path', default='/etc/systemd/system'),
@@ -213,7 +226,6 @@ def main():
             data_lost=dict(type='str', default='the data the service encrypted with the previous value'),
             systemctl=dict(type='str', default='systemctl'),
         ),
-        required_if=[('method', 'environment_file', ['path'])],
         supports_check_mode=True,
     )
     p = module.params
@@ -222,6 +234,7 @@ def main():
     if '/' in unit or '/' in p['dropin']:
         module.fail_json(msg='unit and dropin are names, not paths')
     dropin = os.path.join(p['systemd_dir'], unit + '.d', p['dropin'] + '.conf')
+    envfile = p['path'] or os.path.join(p['systemd_dir'], unit + '.d', p['dropin'] + '.env')
     try:
         resilio.check_name(name)
         resilio.check_value(value)
@@ -230,8 +243,8 @@ def main():
         else:
             wanted = {
                 dropin: '# Managed by keyfleet.encryption: the file that holds this service\'s master key.\n'
-                        '[Service]\nEnvironmentFile=%s\n' % p['path'],
-                p['path']: resilio.upsert_environment_file(read(p['path']) or '', name, value),
+                        '[Service]\nEnvironmentFile=%s\n' % envfile,
+                envfile: resilio.upsert_environment_file(read(envfile) or '', name, value),
             }
     except ResilioError as e:
         module.fail_json(msg='%s (name, value): %s' % (name, e))
@@ -250,6 +263,11 @@ def main():
         if env.process is not None and name in env.process and env.process[name] != value:
             conflicts.append('the running process (PID %d)' % env.pid)
         after_value, after_path = resilio.configured_value(name, env.sources(wanted))
+        # Environment= is a unit property any local user reads over D-Bus: with an EnvironmentFile, no unit
+        # file or drop-in may keep a copy of the key.
+        exposed = [path for kind, path, text in env.sources(wanted)
+                   if p['method'] == 'environment_file' and kind == 'unit' and text is not None
+                   and name in resilio.dropin_environment(text)]
     except ResilioError as e:
         module.fail_json(msg='cannot read the environment of %s: %s' % (unit, e))
     result['conflicts'] = conflicts
@@ -257,13 +275,20 @@ def main():
         module.fail_json(msg='%s of %s is already set to a different value (%s). Nothing was changed. A change would '
                              'make this unreadable - %s. Use the value that is set (escrow it), or allow_change to replace it.'
                          % (name, unit, '; '.join(conflicts), p['data_lost']), **result)
+    if exposed:
+        module.fail_json(msg='%s of %s is also set with Environment= in %s, which any local user can read through D-Bus '
+                             '(systemctl show -p Environment). Remove it there; keyfleet keeps it in %s. Nothing was changed.'
+                         % (name, unit, ', '.join(exposed), envfile), **result)
     if after_value != value:
         module.fail_json(msg='%s of %s would still come from %s, which overrides %s (environment files override '
                              'Environment=, a later drop-in overrides an earlier one). Nothing was changed.'
                          % (name, unit, after_path, p['dropin']), **result)
 
     was_set = resilio.configured_value(name, before)[0] is not None
-    stale = [path for path, text in wanted.items() if read(path) != text or not private(path)]
+    try:
+        stale = [path for path, text in wanted.items() if read(path) != text or not private(path)]
+    except ResilioError as e:
+        module.fail_json(msg=str(e), **result)
     result['changed'] = bool(stale)
     if stale and not module.check_mode:
         try:

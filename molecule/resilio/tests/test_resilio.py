@@ -16,14 +16,14 @@ CHANGED_KEY = 'a new key: the old one was lost'  # as in side_effect.yml
 S = namedtuple('S', 'unit home variable escrow path')  # path: the file that holds the key
 SERVICES = {
     'mc1': [S('resilio-connect-server', '/opt/resilio-connect-server', 'RESILIO_MPASSWD', 'resilio_mpasswd_mc1',
-              '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf')],
+              '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.env')],
     'agent1': [S('resilio-agent', '/opt/resilio-agent', 'RESILIO_KEY', 'resilio_key_agent1',
-                 '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
+                 '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.env')],
     'agent2': [S('rslagent', '/opt/rslagent', 'RESILIO_KEY', 'resilio_key_agent2', '/etc/default/rslagent')],
     'new1': [S('resilio-connect-server', '/opt/resilio-connect-server', 'KF_MC_MASTER', 'resilio_mpasswd_new1',
-               '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.conf'),
+               '/etc/systemd/system/resilio-connect-server.service.d/99-keyfleet-master-key.env'),
              S('resilio-agent', '/opt/resilio-agent', 'RESILIO_KEY', 'resilio_key_new1',
-               '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.conf')],
+               '/etc/systemd/system/resilio-agent.service.d/99-keyfleet-master-key.env')],
 }
 
 
@@ -66,13 +66,25 @@ def test_key_files_private(host):
         assert s.variable + '=' in f.content_string
 
 
+def test_key_not_readable_by_a_local_user_through_dbus(host):
+    # Environment= is a unit property any local user reads over D-Bus (systemd.exec(5)); an
+    # EnvironmentFile= is read by systemd as root and not shown.
+    for s in SERVICES[me(host)]:
+        key = labcheck.escrow_secret(s.escrow)
+        shown = host.run('runuser -u nobody -- systemctl show -p Environment -p EnvironmentFiles %s', s.unit)
+        assert shown.rc == 0, shown.stderr
+        assert key not in shown.stdout and s.variable + '=' not in shown.stdout
+        assert s.path in shown.stdout  # the EnvironmentFiles= property names the file, not its content
+        assert host.run('runuser -u nobody -- cat %s', s.path).rc != 0
+
+
 def test_environment_file_keeps_other_settings(host):
     if me(host) != 'agent2':
         pytest.skip('agent2 keeps its key in an environment file')
     text = host.file('/etc/default/rslagent').content_string
     assert 'HTTP_PROXY=http://proxy.lab:3128' in text and 'RESILIO_KEY=' in text
     assert 'EnvironmentFile=/etc/default/rslagent' in host.file(
-        '/etc/systemd/system/rslagent.service.d/99-keyfleet-master-key.conf').content_string
+        '/etc/systemd/system/rslagent.service.d/99-keyfleet-master-key.env').content_string
 
 
 def test_mc_configuration_names_the_variable(host):

@@ -62,7 +62,7 @@ def dropin(systemd):
 
 
 def test_four_passes_write_once_private_and_reload_once(systemd, four_pass, leaked):
-    check, apply, check2, apply2 = four_pass(env_master_key, systemd.args())
+    check, apply, check2, apply2 = four_pass(env_master_key, systemd.args(method='dropin'))
     assert [r['changed'] for r in (check, apply, check2, apply2)] == [True, True, False, False]
     assert systemd.reloads == 1
     path = dropin(systemd)
@@ -97,9 +97,9 @@ def test_a_running_process_with_another_value_is_refused(systemd, run_module):
 
 def test_our_own_dropin_counts_before_daemon_reload(systemd, run_module):
     """A run stopped after writing and before daemon-reload: a later run with another key is still refused."""
-    run_module(env_master_key, systemd.args())
+    run_module(env_master_key, systemd.args(method='dropin'))
     systemd.loaded_dropins = []
-    r = run_module(env_master_key, systemd.args(value='another'))
+    r = run_module(env_master_key, systemd.args(method='dropin', value='another'))
     assert r['failed'] and str(dropin(systemd)) in r['msg']
 
 
@@ -109,7 +109,7 @@ def test_allow_change_replaces_and_warns(systemd, run_module, monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda module, msg: warnings.append(msg))
     systemd.fragment.write_text('[Service]\nEnvironment=RESILIO_MPASSWD=old\n')
     systemd.process = {'RESILIO_MPASSWD': 'old'}
-    r = run_module(env_master_key, systemd.args(allow_change=True, data_lost='X and Y'))
+    r = run_module(env_master_key, systemd.args(method='dropin', allow_change=True, data_lost='X and Y'))
     assert r['changed'] and r['replaced'] and r['restart_needed'] and r['process_has_value'] is False
     assert any('X and Y' in w for w in warnings)
     assert r['diff']['after'] == 'RESILIO_MPASSWD: set (value hidden), replaced\n'
@@ -120,7 +120,7 @@ def test_an_overriding_environment_file_is_named_even_with_allow_change(systemd,
     envfile = tmp_path / 'default'
     envfile.write_text('RESILIO_MPASSWD=old\n')
     systemd.envfiles = [str(envfile)]
-    r = run_module(env_master_key, systemd.args(allow_change=True))
+    r = run_module(env_master_key, systemd.args(method='dropin', allow_change=True))
     assert r['failed'] and 'would still come from %s' % envfile in r['msg']
     assert not dropin(systemd).exists()
 
@@ -171,3 +171,60 @@ def test_upsert_environment_file():
 def test_show_parsing():
     props = _resilio.parse_show('A=1\nEnvironmentFiles=/etc/a (ignore_errors=no)\nEnvironmentFiles=/etc/b (ignore_errors=yes)\n')
     assert _resilio.show_environment_files(props['EnvironmentFiles']) == ['/etc/a', '/etc/b']
+
+
+
+def envfile(systemd):
+    return systemd.dir / (UNIT + '.d') / '99-keyfleet-master-key.env'
+
+
+def test_the_default_is_an_environment_file_nobody_else_can_read(systemd, four_pass, leaked):
+    results = four_pass(env_master_key, systemd.args())
+    assert [r['changed'] for r in results] == [True, True, False, False]
+    assert _resilio.environment_file(envfile(systemd).read_text()) == {'RESILIO_MPASSWD': KEY}
+    assert stat.S_IMODE(os.stat(envfile(systemd)).st_mode) == 0o600
+    # No Environment= anywhere in the unit: that is a D-Bus property every local user can read.
+    assert dropin(systemd).read_text().endswith('[Service]\nEnvironmentFile=%s\n' % envfile(systemd))
+    assert 'RESILIO_MPASSWD' not in dropin(systemd).read_text() + systemd.fragment.read_text()
+    assert not any(leaked(KEY, r) for r in results)
+
+
+def test_a_key_in_our_dropin_moves_to_the_environment_file_unchanged(systemd, run_module):
+    run_module(env_master_key, systemd.args(method='dropin'))
+    systemd.loaded_dropins = [str(dropin(systemd))]
+    moved = run_module(env_master_key, systemd.args())
+    assert moved['changed'] and not moved['replaced']
+    assert _resilio.environment_file(envfile(systemd).read_text()) == {'RESILIO_MPASSWD': KEY}
+    assert 'Environment=' not in dropin(systemd).read_text().replace('EnvironmentFile=', '')
+
+
+def test_a_copy_in_another_unit_file_is_named_not_left_readable(systemd, run_module):
+    systemd.fragment.write_text('[Service]\nEnvironment="RESILIO_MPASSWD=%s"\n' % KEY.replace('\\', '\\\\').replace('"', '\\"'))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'also set with Environment= in %s' % systemd.fragment in r['msg']
+    assert not dropin(systemd).exists() and not envfile(systemd).exists()
+
+
+def test_an_unreadable_source_stops_instead_of_counting_as_absent(systemd, run_module, monkeypatch):
+    real_open = open
+
+    def eacces(path, *a, **kw):
+        if str(path) == str(systemd.fragment):
+            raise PermissionError(13, 'Permission denied', str(path))
+        return real_open(path, *a, **kw)
+
+    monkeypatch.setattr('builtins.open', eacces)
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'cannot read %s' % systemd.fragment in r['msg'] and 'Permission denied' in r['msg']
+    assert not dropin(systemd).exists()
+
+
+def test_an_unreadable_process_environment_stops(tmp_path, monkeypatch):
+    def eacces(path, *a, **kw):
+        raise PermissionError(13, 'Permission denied', str(path))
+
+    monkeypatch.setattr('builtins.open', eacces)
+    with pytest.raises(_resilio.ResilioError, match='cannot read the environment of process 4242.*Permission denied'):
+        _resilio.process_environment(4242, proc=str(tmp_path))
+    monkeypatch.undo()
+    assert _resilio.process_environment(4242, proc=str(tmp_path)) is None  # gone: no such file
