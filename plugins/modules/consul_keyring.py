@@ -49,6 +49,14 @@ options:
     type: bool
     default: false
     version_added: 0.2.0
+  min_nodes:
+    description:
+      - The number of agents that must hold the key before it is used (O(state=primary)), and use it before the others
+        are removed (O(state=sole)), in every LAN ring - the agents of the run. C(NumNodes) of a ring leaves out a
+        failed member, so without this a partitioned node would be cut off.
+      - V(0) trusts C(NumNodes) alone.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -108,13 +116,30 @@ def _ring_name(ring):
                         (' segment ' + ring['Segment']) if ring.get('Segment') else '')
 
 
-def plan(rings, key, state, reinstall=False):
-    """(operation or None, error or None) that brings ``key`` to ``state`` in every ring."""
+def _short(rings_counts, what, min_nodes):
+    """LAN rings where fewer than ``min_nodes`` nodes ``what`` the key: NumNodes leaves out a failed member,
+    which would be cut off once the others move on without it."""
+    return ['%s: %d of the %d agents of this run %s it (the ring counts %s nodes: a member is failed or missing)'
+            % (_ring_name(r), n, min_nodes, what, r.get('NumNodes'))
+            for r, n in rings_counts if not r.get('WAN') and n < min_nodes]
+
+
+def plan(rings, key, state, reinstall=False, min_nodes=0):
+    """(operation or None, error or None) that brings ``key`` to ``state`` in every ring.
+
+    ``min_nodes``: the agents that must hold the key (primary: to use it; sole: to drop the others) in
+    every LAN ring, whatever NumNodes says.
+    """
     if not rings:
         return None, 'the keyring API lists no rings (is gossip encryption on?)'
     held = [(r, (r.get('Keys') or {}).get(key, 0)) for r in rings]
     held_everywhere = all(n == r.get('NumNodes') for r, n in held)
     primary = [(r, (r.get('PrimaryKeys') or {}).get(key, 0)) for r in rings]
+    if state in ('primary', 'sole'):
+        short = _short(held if state == 'primary' else primary, 'hold' if state == 'primary' else 'use', min_nodes)
+        if short:
+            return None, 'stopped before the key is %s: %s' % ('used' if state == 'primary' else 'made the only one',
+                                                                '; '.join(short))
     if state == 'installed':
         return (None if held_everywhere and not reinstall else 'install'), None
     if state == 'primary':
@@ -144,7 +169,8 @@ def main():
                            key=dict(type='str', required=True, no_log=True),
                            state=dict(type='str', default='installed',
                                       choices=['installed', 'primary', 'absent', 'sole']),
-                           reinstall=dict(type='bool', default=False)),
+                           reinstall=dict(type='bool', default=False),
+                           min_nodes=dict(type='int', default=0)),
         supports_check_mode=True,
     )
     key, state = module.params['key'], module.params['state']
@@ -152,7 +178,7 @@ def main():
     result = dict(changed=False, action=None, fingerprint=key_fingerprint(key), removed=[])
     try:
         rings = client.get('/v1/operator/keyring') or []
-        action, error = plan(rings, key, state, module.params['reinstall'])
+        action, error = plan(rings, key, state, module.params['reinstall'], module.params['min_nodes'])
         if error:
             module.fail_json(msg=error, rings=normalize_keyring(rings), **result)
         if action:

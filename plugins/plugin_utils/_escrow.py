@@ -162,6 +162,11 @@ class Escrow:
         else:
             entry['generation'] = generation
 
+    @staticmethod
+    def _used(entry, generation):
+        """Whether ``generation`` named a value before: a rotation id rotates once, never again (A, B, A)."""
+        return any(p.get('generation') == generation for p in entry.get('previous', []))
+
     def get(self, name, kind, length=None, chars=None, generation=None):
         """The secret ``name``; generated and stored first if the escrow does not hold it.
 
@@ -174,12 +179,62 @@ class Escrow:
             if entry is not None:
                 if generation is None or entry.get('generation') == generation:
                     return entry['value'], False
+                if self._used(entry, generation):
+                    raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
+                                      'Choose a new one.' % (generation, name))
                 self._replace(entry, generate(kind, length, chars), generation)
                 return entry['value'], True
             entry = {'kind': kind, 'value': generate(kind, length, chars), 'created': _now(), 'previous': []}
             if generation is not None:
                 entry['generation'] = generation
             data['secrets'][name] = entry
+            return entry['value'], True
+
+        return self._locked(update)
+
+    def pending(self, name, kind, generation, store=True):
+        """The new value of rotation ``generation``, kept apart from the current value until ``promote``.
+
+        Until every host uses it, the current value stays what every other run reads, so a rotation that
+        stops half-way (or a check-mode run) leaves nothing that later runs would take for the key in use.
+        The same generation returns the same value (a stopped rotation resumes); with ``store=False`` (check
+        mode) a new value is made but not stored.
+        """
+        def update(data):
+            entry = self._check(data, name, kind)
+            if entry is None:
+                raise EscrowError('escrow secret %r does not exist yet: there is nothing to rotate' % (name,))
+            if entry.get('generation') == generation:
+                return entry['value'], False
+            if self._used(entry, generation):
+                raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
+                                  'Choose a new one.' % (generation, name))
+            waiting = entry.get('pending')
+            if waiting and waiting.get('generation') == generation:
+                return waiting['value'], False
+            if waiting:
+                raise EscrowError('rotation %r of escrow secret %r is not finished (its key is not in use everywhere yet); '
+                                  'run it again with that rotation id before starting %r.'
+                                  % (waiting.get('generation'), name, generation))
+            value = generate(kind)
+            if not store:
+                return value, False
+            entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
+            return value, True
+
+        return self._locked(update)
+
+    def promote(self, name, kind, generation):
+        """Rotation ``generation`` is done: its value becomes current, the old one is kept as previous."""
+        def update(data):
+            entry = self._check(data, name, kind)
+            if entry is not None and entry.get('generation') == generation and not entry.get('pending'):
+                return entry['value'], False
+            waiting = (entry or {}).get('pending') or {}
+            if waiting.get('generation') != generation:
+                raise EscrowError('escrow secret %r has no pending rotation %r to finish' % (name, generation))
+            self._replace(entry, waiting['value'], generation)
+            del entry['pending']
             return entry['value'], True
 
         return self._locked(update)

@@ -53,6 +53,8 @@ def test_stopped_rotation_left_the_old_key_primary(stopped, keys):
     # node3 could not write the file; the others could (a re-run installs again for node3).
     assert stopped['local_keyring']['node3'] == [old]
     assert new in stopped['local_keyring']['node1']
+    # The escrow's current key stayed the one in use: the new key was only pending.
+    assert stopped['escrow_current'] == old
 
 
 # The rotation after the stopped one passed the check of every serf/local.keyring before

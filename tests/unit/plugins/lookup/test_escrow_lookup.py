@@ -70,3 +70,17 @@ def test_lookup_file_is_a_template_resolved_in_one_place(tmp_path):
     lookup([('default', VaultSecret(b'pw'))], variables).run(['a'], variables=variables)
     assert (tmp_path / 'escrow.vault').exists()
     assert not [p for p in tmp_path.rglob('*') if '{{' in str(p)]
+
+
+def test_lookup_pending_rotation_store_and_promote(tmp_path):
+    path = str(tmp_path / 'e.vault')
+    secrets = [('default', VaultSecret(b'pw'))]
+    old = lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path)
+    planned = lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='A', pending=True, store=False, file=path)
+    new = lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='A', pending=True, file=path)
+    assert planned != new and new != old
+    assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path) == old
+    assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', generation='A', promote=True, file=path) == new
+    assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path) == new
+    with pytest.raises(AnsibleLookupError, match='pending and promote need a generation'):
+        lookup(secrets).run(['k'], variables={}, kind='gossip_key', promote=True, file=path)

@@ -64,3 +64,17 @@ def test_sole_refused_before_the_key_is_primary_everywhere():
 def test_reinstall_even_when_every_node_holds_the_key():
     # A node may hold the key in memory without having written it to serf/local.keyring.
     assert plan(both_rings({OLD: 3, NEW: 3}, {OLD: 3}), NEW, 'installed', reinstall=True) == ('install', None)
+
+
+def test_a_failed_member_left_out_of_num_nodes_stops_use_and_sole():
+    # 4 agents in the run; one is failed, so the LAN ring counts 3 nodes and all 3 hold the new key.
+    lan = [ring({OLD: 3, NEW: 3}, {OLD: 3}, nodes=3)]
+    assert plan(lan, NEW, 'primary') == ('use', None)  # NumNodes alone: the failed agent would be cut off
+    action, error = plan(lan, NEW, 'primary', min_nodes=4)
+    assert action is None and 'dc1 LAN: 3 of the 4 agents of this run hold it (the ring counts 3 nodes' in error
+    used = [ring({OLD: 3, NEW: 3}, {NEW: 3}, nodes=3)]
+    action, error = plan(used, NEW, 'sole', min_nodes=4)
+    assert action is None and 'stopped before the key is made the only one' in error
+    # Every agent of the run alive and holding it: go on (the WAN ring holds only servers).
+    whole = [ring({OLD: 3, NEW: 3}, {OLD: 3}, wan=True), ring({OLD: 4, NEW: 4}, {OLD: 4}, nodes=4)]
+    assert plan(whole, NEW, 'primary', min_nodes=4) == ('use', None)

@@ -182,3 +182,45 @@ def test_an_escrow_behind_a_symlink_stays_where_the_link_points(tmp_path):
     make_escrow(link).get('b', 'key256')
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert make_escrow(target).get('a', 'key256') == value
+
+
+def test_a_rotation_stays_pending_until_promoted(tmp_path):
+    path = tmp_path / 'escrow.vault'
+    old = make_escrow(path).get('g', 'gossip_key')
+    # check mode: a key to show, nothing stored
+    dry = make_escrow(path).pending('g', 'gossip_key', 'A', store=False)
+    assert dry != old and 'pending' not in _entry(path, 'g')
+    new = make_escrow(path).pending('g', 'gossip_key', 'A')
+    assert new != dry
+    # every other run still reads the key in use; the same id resumes with the same new key
+    assert make_escrow(path).get('g', 'gossip_key') == old
+    assert make_escrow(path).pending('g', 'gossip_key', 'A') == new
+    with pytest.raises(EscrowError, match="rotation 'A' of escrow secret 'g' is not finished"):
+        make_escrow(path).pending('g', 'gossip_key', 'B')
+    assert make_escrow(path).promote('g', 'gossip_key', 'A') == new
+    assert make_escrow(path).get('g', 'gossip_key') == new
+    assert make_escrow(path).promote('g', 'gossip_key', 'A') == new  # again: nothing to do
+    assert [p['value'] for p in _previous(path, 'g')] == [old]
+    with pytest.raises(EscrowError, match="has no pending rotation 'C'"):
+        make_escrow(path).promote('g', 'gossip_key', 'C')
+
+
+def test_a_rotation_id_rotates_once_even_after_another_id(tmp_path):
+    path = tmp_path / 'escrow.vault'
+    make_escrow(path).get('g', 'gossip_key')
+    for rotation in ('A', 'B'):
+        make_escrow(path).pending('g', 'gossip_key', rotation)
+        make_escrow(path).promote('g', 'gossip_key', rotation)
+    b = make_escrow(path).get('g', 'gossip_key')
+    with pytest.raises(EscrowError, match="rotation id 'A' of escrow secret 'g' was used before"):
+        make_escrow(path).pending('g', 'gossip_key', 'A')
+    with pytest.raises(EscrowError, match="rotation id 'A' of escrow secret 'g' was used before"):
+        make_escrow(path).get('g', 'gossip_key', generation='A')
+    assert make_escrow(path).get('g', 'gossip_key') == b
+    assert make_escrow(path).pending('g', 'gossip_key', 'B') == b  # the current rotation: its key
+
+
+def _entry(path, name):
+    import json
+    vault = VaultLib([('default', VaultSecret(b'right'))])
+    return json.loads(vault.decrypt(path.read_bytes()))['secrets'][name]
