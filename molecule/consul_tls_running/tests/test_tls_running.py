@@ -88,12 +88,23 @@ def contradictions():
 @pytest.mark.parametrize('case, message', [
     ('datacenter', 'the running agent is in datacenter "eu-west" with domain "lab.internal", but consul_datacenter is "dc1"'),
     ('data_dir', 'consul_data_dir is /opt/consul, but the agent runs with data_dir /var/lib/consul'),
+    ('member_outside', 'members not among the hosts of this run (group consul): node4.'),
 ])
 def test_inventory_values_the_agents_contradict_stop_the_run(contradictions, case, message):
     assert message in ' '.join(contradictions['bad'][case].split())
 
 
 def test_contradicting_runs_changed_no_host(contradictions):
-    assert contradictions['rc'] == [2, 2]
+    assert contradictions['rc'] == [2, 2, 2]
     for out in contradictions['after']:
         assert out.count('No such file') == 2, out
+
+
+def test_an_empty_escrow_does_not_make_a_new_ca_for_a_cluster_that_has_one():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'other-escrow.json')) as f:
+        run = json.load(f)
+    out = ' '.join(run['out'].split())
+    assert run['rc'] == 2
+    assert 'These agents already trust a CA: node1, node2, node3, node4' in out
+    assert 'the escrow holds no consul_tls_ca_eu-west_cert' in out and 'No host was changed.' in out
+    assert run['same_files'] and not run['ca_made']

@@ -322,7 +322,10 @@ def test_a_refused_certificate_is_an_answer_not_a_stopped_agent(monkeypatch):
 
 
 def test_nothing_answering_is_unreachable(monkeypatch):
-    monkeypatch.setattr(c, 'open_url', lambda url, **kw: (_ for _ in ()).throw(c.URLError(ConnectionRefusedError(111, 'refused'))))
+    def refuse(url, **kwargs):
+        raise c.URLError(ConnectionRefusedError(111, 'refused'))
+
+    monkeypatch.setattr(c, 'open_url', refuse)
     with pytest.raises(c.ConsulUnreachable):
         c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
 
