@@ -15,6 +15,7 @@ aspera.conf is read from the XML file, never passed back on a command line.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import xml.etree.ElementTree as ET
 
@@ -187,13 +188,20 @@ def read_settings(xml_text, params=tuple(SETTINGS)):
     return out
 
 
-def mask(entries):
-    """Entries with secret values replaced by a fingerprint, safe to return and print."""
+def keyed_fingerprint(value, key):
+    """A fingerprint that says whether two secrets are the same, and nothing more: HMAC-SHA256 under a key
+    kept in the escrow. A plain hash of a secret a person chose could be guessed offline from a log."""
+    return 'hmac:' + hmac.new(key.encode('utf-8'), value.encode('utf-8'), hashlib.sha256).hexdigest()[:16]
+
+
+def mask(entries, key=None):
+    """Entries with secret values replaced by a keyed fingerprint (``key``), or by ``(set)`` without a key;
+    safe to return and print."""
     masked = []
     for e in entries:
         e = dict(e)
         if e['param'] in SECRET_SETTINGS and e.get('value'):
-            e['value'] = 'sha512:' + sha512(e['value'])[:16]
+            e['value'] = keyed_fingerprint(e['value'], key) if key else '(set)'
         masked.append(e)
     return masked
 

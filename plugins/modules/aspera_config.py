@@ -17,8 +17,9 @@ description:
   - Plain-text secrets (C(transfer_encryption_content_protection_secret), C(token_encryption_key)) can only be
     removed (V(AS_NULL)) - they belong in the keystore (M(keyfleet.encryption.aspera_secret)), and
     asconfigurator would carry them on its command line.
-  - Secret values are never returned or shown in a diff; a fingerprint (first 16 hex digits of SHA-512)
-    says whether two are the same.
+  - Secret values are never returned or shown in a diff. With O(fingerprint_key) a keyed fingerprint (HMAC-SHA256,
+    16 hex digits) says whether two are the same; without it a secret shows as C((set)). A plain hash of a secret a
+    person chose could be guessed offline from a log.
   - With O(backup), aspera.conf is copied once before the first change made under one O(backup_id), so a
     play that changes several settings leaves one backup and a run that changes nothing leaves none.
 extends_documentation_fragment:
@@ -73,6 +74,11 @@ options:
   backup_id:
     description: Names the backup, C(<conf>.keyfleet-<backup_id>); one per play run. Defaults to today's date.
     type: str
+  fingerprint_key:
+    description:
+      - Key of the fingerprints of secret values in RV(found) and the diff (HMAC-SHA256). The roles take it from the
+        escrow (C(keyfleet_fingerprint_key)), so fingerprints compare across runs but cannot be guessed from a log.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -95,7 +101,7 @@ found:
   returned: always
   type: list
   elements: dict
-  sample: [{level: user, name: alice, param: token_encryption_key, value: "sha512:3c9909afec25354d"}]
+  sample: [{level: user, name: alice, param: token_encryption_key, value: "hmac:3c9909afec25354d"}]
 commands:
   description: The asconfigurator -x arguments run (or that would run in check mode). They never hold a secret.
   returned: always
@@ -157,8 +163,8 @@ def _line(level, name, param, value):
     return '%s: %s = %s\n' % (where, param, value)
 
 
-def render(entries):
-    return ''.join(_line(e['level'], e['name'], e['param'], e['value']) for e in mask(entries))
+def render(entries, key=None):
+    return ''.join(_line(e['level'], e['name'], e['param'], e['value']) for e in mask(entries, key))
 
 
 def main():
@@ -175,6 +181,7 @@ def main():
             asconfigurator=dict(type='path', default='/opt/aspera/bin/asconfigurator'),
             backup=dict(type='bool', default=False),
             backup_id=dict(type='str'),
+            fingerprint_key=dict(type='str', no_log=True),
         ),
         supports_check_mode=True,
     )
@@ -190,11 +197,12 @@ def main():
         commands = [asconfigurator_command(level, name, param, value) for level, name, param, value in changes]
     except AsperaError as e:
         module.fail_json(msg=str(e))
-    result = dict(changed=bool(changes), found=mask(found), commands=commands)
+    key = p['fingerprint_key']
+    result = dict(changed=bool(changes), found=mask(found, key), commands=commands)
     if module._diff:
         after = [e for e in found if not any((c[0], c[1], c[2]) == (e['level'], e['name'], e['param']) for c in changes)]
         after += [dict(level=c[0], name=c[1], param=c[2], value=c[3]) for c in changes if c[3] != AS_NULL]
-        result['diff'] = dict(before_header=conf, after_header=conf, before=render(found), after=render(after))
+        result['diff'] = dict(before_header=conf, after_header=conf, before=render(found, key), after=render(after, key))
     if not changes or module.check_mode:
         module.exit_json(**result)
 

@@ -66,10 +66,26 @@ def test_config_four_passes_with_one_backup(conf, run_module, four_pass):
     backup = conf.parent / 'aspera.conf.keyfleet-run1'
     assert backup.read_text() == CONF and stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert 'backup_file' not in apply2
-    # Secrets never in the result or the diff, only fingerprints.
+    # Secrets never in the result or the diff; without a key not even a fingerprint.
     for result in (check, apply):
         dumped = json.dumps(result)
-        assert 'node s' not in dumped and 'alice tok' not in dumped and 'sha512:' in dumped
+        assert 'node s' not in dumped and 'alice tok' not in dumped and '(set)' in dumped
+
+
+def test_config_fingerprints_are_keyed(conf, run_module, leaked):
+    import hashlib
+    args = dict(conf=str(conf), asconfigurator=os.path.join(DOUBLES, 'asconfigurator'),
+                remove_everywhere=['token_encryption_key'], fingerprint_key='escrowed fingerprint key')
+    result = run_module(aspera_config, args, check_mode=True)
+    shown = [e['value'] for e in result['found'] if e['param'] == 'token_encryption_key']
+    assert shown and all(v.startswith('hmac:') for v in shown)
+    # A log reader without the key cannot test guesses against a plain hash.
+    for secret in ('alice tok',):
+        assert hashlib.sha512(secret.encode()).hexdigest()[:16] not in json.dumps(result)
+        assert hashlib.sha256(secret.encode()).hexdigest()[:16] not in json.dumps(result)
+        assert not leaked(secret, result)
+    again = run_module(aspera_config, args, check_mode=True)
+    assert [e['value'] for e in again['found']] == [e['value'] for e in result['found']]
 
 
 def test_config_fails_clearly_when_asconfigurator_fails(conf, run_module, four_pass, tmp_path):
