@@ -138,8 +138,8 @@ def plan(rings, key, state, reinstall=False, min_nodes=0):
     if state in ('primary', 'sole'):
         short = _short(held if state == 'primary' else primary, 'hold' if state == 'primary' else 'use', min_nodes)
         if short:
-            return None, 'stopped before the key is %s: %s' % ('used' if state == 'primary' else 'made the only one',
-                                                                '; '.join(short))
+            what = 'used' if state == 'primary' else 'made the only one'
+            return None, 'stopped before the key is %s: %s' % (what, '; '.join(short))
     if state == 'installed':
         return (None if held_everywhere and not reinstall else 'install'), None
     if state == 'primary':

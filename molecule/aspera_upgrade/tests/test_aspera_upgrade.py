@@ -81,15 +81,15 @@ def test_each_user_has_its_secret_in_its_keystore(host, user):
     assert labcheck.askms_newest_hash(host, 'ssear', user) == labcheck.sha512(EXPECTED[user])
     # Escrowed before it left aspera.conf.
     assert labcheck.escrow_secret(PREFIX + 'ssear_' + user) == EXPECTED[user]
+    store = host.file('/home/%s/.aspera/localkeystore.db' % user)
+    assert (store.user, store.mode) == (user, 0o600)
+    assert host.file('/home/%s/.aspera' % user).mode == 0o700
 
 
 @pytest.mark.parametrize('source, value', [('node', 0), ('group_media', 2), ('user_alice', 1)])
 def test_every_plain_text_secret_escrowed_under_its_own_name(source, value):
     # Also the node's, whether or not a listed user inherits it: aspera.conf no longer has it.
     assert labcheck.escrow_secret(PREFIX + 'ssear_source_' + source) == PLAIN[value]
-    store = host.file('/home/%s/.aspera/localkeystore.db' % user)
-    assert (store.user, store.mode) == (user, 0o600)
-    assert host.file('/home/%s/.aspera' % user).mode == 0o700
 
 
 def test_shared_keys_in_every_keystore(host, redis_password):

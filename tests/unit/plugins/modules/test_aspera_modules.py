@@ -247,7 +247,6 @@ def test_authenticate_wrong_current_password():
         aspera_redis_password.authenticate(FakeRedis('old'), 'new', 'wrong')
 
 
-
 @pytest.mark.parametrize('category, user', [('ssear', 'root'), ('redis-master-key', None)])
 def test_an_irreversible_secret_set_to_another_value_is_refused(askms, run_module, leaked, category, user):
     args = dict(category=category, secret=SECRET, askmscli=askms, user=user)

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 
@@ -171,7 +170,6 @@ def test_upsert_environment_file():
 def test_show_parsing():
     props = _resilio.parse_show('A=1\nEnvironmentFiles=/etc/a (ignore_errors=no)\nEnvironmentFiles=/etc/b (ignore_errors=yes)\n')
     assert _resilio.show_environment_files(props['EnvironmentFiles']) == ['/etc/a', '/etc/b']
-
 
 
 def envfile(systemd):
