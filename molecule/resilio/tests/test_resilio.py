@@ -84,7 +84,7 @@ def test_environment_file_keeps_other_settings(host):
     text = host.file('/etc/default/rslagent').content_string
     assert 'HTTP_PROXY=http://proxy.lab:3128' in text and 'RESILIO_KEY=' in text
     assert 'EnvironmentFile=/etc/default/rslagent' in host.file(
-        '/etc/systemd/system/rslagent.service.d/99-keyfleet-master-key.env').content_string
+        '/etc/systemd/system/rslagent.service.d/99-keyfleet-master-key.conf').content_string
 
 
 def test_mc_configuration_names_the_variable(host):
