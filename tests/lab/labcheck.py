@@ -13,10 +13,15 @@ REJOIN_GRACE = 2.0
 RPC_GRACE = 10.0
 
 
+# A lab cluster with ACLs (default deny) leaves its management token here (consul_cluster.yml).
+TOKEN_HEADERS = ("h={}; import os; os.path.exists('/root/.lab-consul-token') and "
+                 "h.update({'X-Consul-Token': open('/root/.lab-consul-token').read().strip()});")
+
+
 def consul_get(host, path):
-    """GET the agent's HTTP API from inside the node (no curl in the image)."""
-    cmd = host.run("python3 -c 'import sys,urllib.request; sys.stdout.write(urllib.request.urlopen("
-                   "\"http://127.0.0.1:8500%s\", timeout=5).read().decode())'" % path)
+    """GET the agent's HTTP API from inside the node (no curl in the image), with the lab's token if it has one."""
+    cmd = host.run("python3 -c \"import sys,urllib.request as u; %s sys.stdout.write(u.urlopen("
+                   "u.Request('http://127.0.0.1:8500%s', headers=h), timeout=5).read().decode())\"" % (TOKEN_HEADERS, path))
     assert cmd.rc == 0, cmd.stderr
     return json.loads(cmd.stdout) if cmd.stdout else None
 

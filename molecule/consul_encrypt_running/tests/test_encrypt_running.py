@@ -8,7 +8,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
 import labcheck  # noqa: E402
 
-NODES = ['node1', 'node2', 'node3', 'node4']  # node4 is a client agent
+NODES = ['node1', 'node2', 'node3', 'node4', 'node5']  # node4 and node5 are client agents
+CLIENTS = ['node4', 'node5']
 SERVERS = ['node1', 'node2', 'node3']
 
 
@@ -47,7 +48,7 @@ def test_agent_uses_the_escrowed_gossip_key(host):
 
 @pytest.mark.parametrize('server', SERVERS)
 def test_server_presents_its_names_and_requires_client_certificates(hosts, server):
-    labcheck.assert_rpc_tls_enforced(hosts['node4'], server)
+    labcheck.assert_rpc_tls_enforced(hosts['node5'], server)
 
 
 def test_no_partition_and_rpc_kept_outside_restart_windows(hosts):
@@ -56,11 +57,21 @@ def test_no_partition_and_rpc_kept_outside_restart_windows(hosts):
     assert all(len(w) == 3 for w in windows.values())
     assert labcheck.partition_samples(samples, windows) == []
     assert labcheck.leader_windows(samples, windows)
-    assert labcheck.rpc_failure_samples(samples, windows, clients=['node4']) == []
+    assert labcheck.rpc_failure_samples(samples, windows, clients=CLIENTS) == []
 
 
-def test_client_restarts_before_the_servers_in_every_stage(hosts):
-    labcheck.assert_clients_first(hosts, 'node4', SERVERS)
+@pytest.mark.parametrize('client', CLIENTS)
+def test_client_restarts_before_the_servers_in_every_stage(hosts, client):
+    labcheck.assert_clients_first(hosts, client, SERVERS)
+
+
+def test_acls_deny_without_a_token_and_the_playbooks_ran_with_the_documented_policy(host):
+    # default-deny: an anonymous request is refused, so every read the playbooks made went through
+    # lab_consul_keyfleet_token, which has only the rules docs/consul-acl.md lists.
+    anonymous = host.run("python3 -c \"import urllib.request as u; u.urlopen('http://127.0.0.1:8500/v1/agent/self', timeout=5)\"")
+    assert anonymous.rc != 0 and '403' in anonymous.stderr
+    me = labcheck.consul_get(host, '/v1/agent/self')
+    assert me['DebugConfig']['ACLsEnabled'] is True and me['DebugConfig']['ACLDefaultPolicy'] == 'deny'
 
 
 def test_kv_data_intact(hosts):
@@ -69,5 +80,6 @@ def test_kv_data_intact(hosts):
 
 def test_secrets_never_in_the_output():
     labcheck.assert_secrets_not_logged(
-        [labcheck.escrow_secret('consul_gossip_key_dc1'), labcheck.escrow_secret('consul_tls_ca_dc1_key')],
+        [labcheck.escrow_secret('consul_gossip_key_dc1'), labcheck.escrow_secret('consul_tls_ca_dc1_key'),
+         '0b7d2c44-5e9a-4f3b-8c21-7a6e5d4c3b2a'],  # consul_http_token
         expect=('keyfleet-gossip.json', 'keyfleet-tls.json', 'ESTABLISH', '+++ after'))

@@ -7,15 +7,22 @@ Each line of the output file is JSON: {"t": unix time the sample began, "te": wh
 Runs until stopped (systemd-run transient unit).
 """
 import json
+import os
 import sys
 import time
 import urllib.request
 
 API = 'http://127.0.0.1:8500'
+# A lab cluster with ACLs (default deny) leaves its management token here, root-only.
+TOKEN_FILE = '/root/.lab-consul-token'
+HEADERS = {}
+if os.path.exists(TOKEN_FILE):
+    with open(TOKEN_FILE) as tf:
+        HEADERS['X-Consul-Token'] = tf.read().strip()
 
 
 def get(path):
-    with urllib.request.urlopen(API + path, timeout=0.4) as r:
+    with urllib.request.urlopen(urllib.request.Request(API + path, headers=HEADERS), timeout=0.4) as r:
         return json.load(r)
 
 
