@@ -1,5 +1,6 @@
 """Verify the one upshift (gossip encryption and full TLS in three restarts) on the real cluster."""
 
+import json
 import os
 import sys
 
@@ -83,3 +84,16 @@ def test_secrets_never_in_the_output():
         [labcheck.escrow_secret('consul_gossip_key_dc1'), labcheck.escrow_secret('consul_tls_ca_dc1_key'),
          '0b7d2c44-5e9a-4f3b-8c21-7a6e5d4c3b2a'],  # consul_http_token
         expect=('keyfleet-gossip.json', 'keyfleet-tls.json', 'ESTABLISH', '+++ after'))
+
+
+def test_a_token_the_agents_refuse_stops_both_playbooks_before_any_change():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'acl-refused.json')) as f:
+        refused = json.load(f)
+    # The running-cluster playbook and the new-cluster one: neither takes 403 for "not running".
+    assert refused['rc'] == [2, 2]
+    for out in refused['out']:
+        text = ' '.join(out.split())
+        assert 'the agent answers but cannot be read' in text and 'HTTP 403' in text
+        assert 'give a token (consul_http_token) whose policy grants agent:read' in text
+    for out in refused['after']:
+        assert out.count('No such file') == 2, out

@@ -89,13 +89,15 @@ def contradictions():
     ('datacenter', 'the running agent is in datacenter "eu-west" with domain "lab.internal", but consul_datacenter is "dc1"'),
     ('data_dir', 'consul_data_dir is /opt/consul, but the agent runs with data_dir /var/lib/consul'),
     ('member_outside', 'members not among the hosts of this run (group consul): node4.'),
+    ('new_cluster', 'node1 runs at tls stage 0 : this is a running cluster, and turning encryption fully on at once '
+                    'would cut it apart. Use the running-cluster playbook instead.'),
 ])
 def test_inventory_values_the_agents_contradict_stop_the_run(contradictions, case, message):
     assert message in ' '.join(contradictions['bad'][case].split())
 
 
 def test_contradicting_runs_changed_no_host(contradictions):
-    assert contradictions['rc'] == [2, 2, 2]
+    assert contradictions['rc'] == [2, 2, 2, 2]
     for out in contradictions['after']:
         assert out.count('No such file') == 2, out
 
