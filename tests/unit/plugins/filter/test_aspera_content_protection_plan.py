@@ -24,7 +24,8 @@ def test_group_secret_reaches_primary_and_secondary_members():
     conf = ('<CONF><aaa><realms><realm><groups><group><name>media</name><transfer><encryption>'
             '<content_protection_secret>m</content_protection_secret></encryption></transfer></group>'
             '</groups></realm></realms></aaa></CONF>')
-    assert aspera_content_protection_plan(conf, [], GROUPS, PASSWD) == {'plan': {'carol': 'm', 'dave': 'm'}, 'errors': []}
+    assert aspera_content_protection_plan(conf, [], GROUPS, PASSWD) == {
+        'plan': {'carol': 'm', 'dave': 'm'}, 'errors': [], 'sources': {'group_media': 'm'}}
 
 
 def test_bad_xml_is_a_filter_error():
