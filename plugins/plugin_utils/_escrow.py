@@ -163,9 +163,11 @@ class Escrow:
             entry['generation'] = generation
 
     @staticmethod
-    def _used(entry, generation):
-        """Whether ``generation`` named a value before: a rotation id rotates once, never again (A, B, A)."""
-        return any(p.get('generation') == generation for p in entry.get('previous', []))
+    def _refuse_used(entry, name, generation):
+        """A rotation id rotates once, never again (A, B, then A is refused)."""
+        if any(p.get('generation') == generation for p in entry.get('previous', [])):
+            raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
+                              'Choose a new one.' % (generation, name))
 
     def get(self, name, kind, length=None, chars=None, generation=None):
         """The secret ``name``; generated and stored first if the escrow does not hold it.
@@ -176,12 +178,13 @@ class Escrow:
         """
         def update(data):
             entry = self._check(data, name, kind)
+            if entry is not None and 'value' not in entry:
+                raise EscrowError('escrow secret %r holds only the pending rotation %r: run that rotation to its end first'
+                                  % (name, entry['pending'].get('generation')))
             if entry is not None:
                 if generation is None or entry.get('generation') == generation:
                     return entry['value'], False
-                if self._used(entry, generation):
-                    raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
-                                      'Choose a new one.' % (generation, name))
+                self._refuse_used(entry, name, generation)
                 self._replace(entry, generate(kind, length, chars), generation)
                 return entry['value'], True
             entry = {'kind': kind, 'value': generate(kind, length, chars), 'created': _now(), 'previous': []}
@@ -201,14 +204,11 @@ class Escrow:
         mode) a new value is made but not stored.
         """
         def update(data):
-            entry = self._check(data, name, kind)
-            if entry is None:
-                raise EscrowError('escrow secret %r does not exist yet: there is nothing to rotate' % (name,))
-            if entry.get('generation') == generation:
+            # A key the escrow never held (one given by hand) can be rotated away from all the same.
+            entry = self._check(data, name, kind) or {'kind': kind, 'previous': []}
+            if 'value' in entry and entry.get('generation') == generation:
                 return entry['value'], False
-            if self._used(entry, generation):
-                raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
-                                  'Choose a new one.' % (generation, name))
+            self._refuse_used(entry, name, generation)
             waiting = entry.get('pending')
             if waiting and waiting.get('generation') == generation:
                 return waiting['value'], False
@@ -220,6 +220,7 @@ class Escrow:
             if not store:
                 return value, False
             entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
+            data['secrets'][name] = entry
             return value, True
 
         return self._locked(update)
@@ -233,7 +234,10 @@ class Escrow:
             waiting = (entry or {}).get('pending') or {}
             if waiting.get('generation') != generation:
                 raise EscrowError('escrow secret %r has no pending rotation %r to finish' % (name, generation))
-            self._replace(entry, waiting['value'], generation)
+            if 'value' in entry:
+                self._replace(entry, waiting['value'], generation)
+            else:
+                entry.update(value=waiting['value'], created=_now(), generation=generation)
             del entry['pending']
             return entry['value'], True
 

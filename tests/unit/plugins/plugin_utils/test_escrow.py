@@ -224,3 +224,12 @@ def _entry(path, name):
     import json
     vault = VaultLib([('default', VaultSecret(b'right'))])
     return json.loads(vault.decrypt(path.read_bytes()))['secrets'][name]
+
+
+def test_a_key_the_escrow_never_held_can_be_rotated_away_from(tmp_path):
+    path = tmp_path / 'escrow.vault'
+    new = make_escrow(path).pending('given', 'gossip_key', 'A')
+    with pytest.raises(EscrowError, match="holds only the pending rotation 'A'"):
+        make_escrow(path).get('given', 'gossip_key')
+    assert make_escrow(path).promote('given', 'gossip_key', 'A') == new
+    assert make_escrow(path).get('given', 'gossip_key') == new and _previous(path, 'given') == []
