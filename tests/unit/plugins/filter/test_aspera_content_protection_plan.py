@@ -31,3 +31,14 @@ def test_group_secret_reaches_primary_and_secondary_members():
 def test_bad_xml_is_a_filter_error():
     with pytest.raises(AnsibleFilterError, match='not valid XML'):
         aspera_content_protection_plan('<CONF>', [], GROUPS, PASSWD)
+
+
+def test_a_node_secret_no_listed_user_inherits_is_still_a_source_to_escrow():
+    # carol and dave take the group's secret; nobody listed takes the node's, which aspera.conf is about to lose.
+    conf = ('<CONF><default><transfer><encryption><content_protection_secret>n</content_protection_secret></encryption>'
+            '</transfer></default><aaa><realms><realm><groups><group><name>media</name><transfer><encryption>'
+            '<content_protection_secret>m</content_protection_secret></encryption></transfer></group>'
+            '</groups></realm></realms></aaa></CONF>')
+    result = aspera_content_protection_plan(conf, ['carol', 'dave'], GROUPS, PASSWD)
+    assert 'n' not in result['plan'].values()
+    assert result['sources'] == {'node': 'n', 'group_media': 'm'}
