@@ -262,12 +262,13 @@ def main():
                 conflicts.append(path)
         if env.process is not None and name in env.process and env.process[name] != value:
             conflicts.append('the running process (PID %d)' % env.pid)
-        after_value, after_path = resilio.configured_value(name, env.sources(wanted))
+        after = env.sources(wanted)
+        after_value, after_path = resilio.configured_value(name, after)
         # Environment= is a unit property any local user reads over D-Bus: with an EnvironmentFile, no unit
         # file or drop-in may keep a copy of the key.
-        exposed = [path for kind, path, text in env.sources(wanted)
-                   if p['method'] == 'environment_file' and kind == 'unit' and text is not None
-                   and name in resilio.dropin_environment(text)]
+        exposed = [] if p['method'] == 'dropin' else [
+            path for kind, path, text in after
+            if kind == 'unit' and text is not None and name in resilio.dropin_environment(text)]
     except ResilioError as e:
         module.fail_json(msg='cannot read the environment of %s: %s' % (unit, e))
     result['conflicts'] = conflicts
