@@ -13,7 +13,7 @@ import labcheck  # noqa: E402
 
 OUT = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
 SERVERS = ['mco-server1', 'mco-server2']
-NAMES = ['alice', 'bob'] + SERVERS
+NAMES = ['alice', 'bob', 'carol'] + SERVERS
 
 
 def load(name):
@@ -144,6 +144,20 @@ def test_client_private_key_0600_owned_by_the_user(user):
     assert h.file('/home/%s/.mcollective.d' % user).mode == 0o700
     assert h.file('/home/%s/.mcollective' % user).mode == 0o600
     assert 'Private-Key: (4096 bit' in h.check_output('openssl pkey -in %s -noout -text | head -1' % f.path)
+
+
+def test_system_client_config_root_in_the_users_group_only():
+    # /etc/mcollective/client.cfg: root's file that carol's mco reads through her group, and no other user
+    h = host('mco-client1')
+    f = h.file('/etc/mcollective/client.cfg')
+    assert (f.user, f.group, f.mode) == ('root', 'carol', 0o640)
+    cfg = settings(l for l in f.content_string.splitlines() if l.startswith(('securityprovider', 'plugin.aes.')))
+    assert cfg['securityprovider'] == 'aes_security'
+    assert cfg['plugin.aes.client_private'] == '/home/carol/.mcollective.d/carol-private.pem'
+    assert h.run('runuser -u carol -- cat /etc/mcollective/client.cfg').rc == 0
+    assert h.run('runuser -u bob -- cat /etc/mcollective/client.cfg').rc != 0
+    key = h.file('/home/carol/.mcollective.d/carol-private.pem')
+    assert (key.user, key.mode) == ('carol', 0o600)
 
 
 def test_no_private_key_in_the_logs():
