@@ -23,24 +23,28 @@ from ansible.module_utils.urls import open_url
 # /v1/agent/members Status values (serf.MemberStatus).
 MEMBER_STATUS = {0: 'none', 1: 'alive', 2: 'leaving', 3: 'left', 4: 'failed'}
 
-# Gossip stages of a running-cluster migration (the reference's steps 2-4).
-# stage: (encrypted, encrypt_verify_incoming, encrypt_verify_outgoing)
-GOSSIP_STAGES = {
-    0: (False, False, False),
-    1: (True, False, False),
-    2: (True, False, True),
-    3: (True, True, True),
+# The one stage table of a running-cluster migration (the reference's steps 2-4 for gossip; for TLS,
+# measured on 1.8.7: the three verify flags at once cut RPC, outgoing first and incoming last does not).
+# For each part and stage, the flags an agent runs with. Settings are written from it (stage_settings)
+# and a running agent's stage is read back with it (stage_of); nothing else restates it.
+#   gossip: encrypt (a key), encrypt_verify_outgoing, encrypt_verify_incoming
+#   tls: files (CA, certificate, key), verify_outgoing (with verify_server_hostname), verify_incoming
+STAGES = {
+    'gossip': {
+        0: {'encrypt': False, 'verify_outgoing': False, 'verify_incoming': False},
+        1: {'encrypt': True, 'verify_outgoing': False, 'verify_incoming': False},
+        2: {'encrypt': True, 'verify_outgoing': True, 'verify_incoming': False},
+        3: {'encrypt': True, 'verify_outgoing': True, 'verify_incoming': True},
+    },
+    'tls': {
+        0: {'files': False, 'verify_outgoing': False, 'verify_incoming': False},
+        1: {'files': True, 'verify_outgoing': False, 'verify_incoming': False},
+        2: {'files': True, 'verify_outgoing': True, 'verify_incoming': False},
+        3: {'files': True, 'verify_outgoing': True, 'verify_incoming': True},
+    },
 }
-
-# TLS stages of a running-cluster migration (measured on 1.8.7: the three verify flags at
-# once cut RPC; outgoing first, incoming last does not).
-# stage: (cert files, verify_outgoing + verify_server_hostname, verify_incoming)
-TLS_STAGES = {
-    0: (False, False, False),
-    1: (True, False, False),
-    2: (True, True, False),
-    3: (True, True, True),
-}
+PARTS = ('gossip', 'tls')
+FINAL_STAGE = 3
 
 COMMON_ARGUMENT_SPEC = dict(
     url=dict(type='list', elements='str', default=['http://127.0.0.1:8500']),
@@ -95,22 +99,18 @@ def key_fingerprint(key):
     return hashlib.sha256(key.encode('utf-8')).hexdigest()[:16]
 
 
-def gossip_stage(encrypted, verify_incoming, verify_outgoing):
-    """The migration stage an agent is at. Anything not a known stage counts as the lowest it satisfies."""
-    if not encrypted:
-        return 0
-    if not verify_outgoing:
-        return 1
-    return 3 if verify_incoming else 2
+def stage_of(part, flags):
+    """The stage of ``part`` an agent running with ``flags`` (the keys of STAGES) is at.
 
-
-def tls_stage(cert_file, verify_incoming, verify_outgoing, verify_server_hostname):
-    """The TLS migration stage an agent is at; a mix counts as the lowest stage it satisfies."""
-    if not cert_file:
-        return 0
-    if not (verify_outgoing and verify_server_hostname):
-        return 1
-    return 3 if verify_incoming else 2
+    Stages are climbed in order while every flag a stage turns on is on: a mix counts as the lowest
+    stage it satisfies (encrypt_verify_incoming without outgoing is stage 1, not 3).
+    """
+    found = 0
+    for stage in sorted(STAGES[part])[1:]:
+        if not all(flags.get(name) for name, on in STAGES[part][stage].items() if on):
+            break
+        found = stage
+    return found
 
 
 def parse_version(text):
@@ -126,15 +126,26 @@ def tls_layout(version):
     return 'stanza' if parse_version(version) >= (1, 12, 0) else 'flat'
 
 
+def _check_stage(part, stage):
+    if stage not in STAGES[part] or stage == 0:
+        raise ConsulError('%s stage must be 1, 2 or 3, got %r' % ({'tls': 'TLS'}.get(part, part), stage))
+    return STAGES[part][stage]
+
+
+def gossip_settings(stage):
+    """Agent settings for gossip ``stage`` (1-3), without the key (``encrypt``), which is secret."""
+    flags = _check_stage('gossip', stage)
+    return {'encrypt_verify_incoming': flags['verify_incoming'], 'encrypt_verify_outgoing': flags['verify_outgoing']}
+
+
 def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, http_disabled=False):
     """Agent settings for TLS ``stage`` (1-3) in the layout the Consul ``version`` wants.
 
     Plain HTTP is turned off only at stage 3 and only with an HTTPS port, so the API stays
     reachable through the migration.
     """
-    if stage not in (1, 2, 3):
-        raise ConsulError('TLS stage must be 1, 2 or 3, got %r' % (stage,))
-    dummy, outgoing, incoming = TLS_STAGES[stage]
+    flags = _check_stage('tls', stage)
+    outgoing, incoming = flags['verify_outgoing'], flags['verify_incoming']
     if tls_layout(version) == 'flat':
         settings = {
             'ca_file': ca_file, 'cert_file': cert_file, 'key_file': key_file,
@@ -149,7 +160,7 @@ def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, htt
     ports = {}
     if https_port:
         ports['https'] = int(https_port)
-        if http_disabled and stage == 3:
+        if http_disabled and stage == FINAL_STAGE:
             ports['http'] = -1
     if ports:
         settings['ports'] = ports
@@ -190,8 +201,9 @@ def normalize_self(data):
         'https_port': max(dbg.get('HTTPSPort') or 0, 0),  # -1 means off
         'http_port': dbg.get('HTTPPort') or 0,
     }
-    tls['stage'] = tls_stage(tls['cert_file'], tls['verify_incoming'], tls['verify_outgoing'],
-                             tls['verify_server_hostname'])
+    tls['stage'] = stage_of('tls', {
+        'files': bool(tls['cert_file']), 'verify_incoming': tls['verify_incoming'],
+        'verify_outgoing': tls['verify_outgoing'] and tls['verify_server_hostname']})
     vin = bool(enc_src.get('EncryptVerifyIncoming', True))
     vout = bool(enc_src.get('EncryptVerifyOutgoing', True))
     return {
@@ -206,7 +218,7 @@ def normalize_self(data):
             'enabled': encrypted,
             'verify_incoming': vin,
             'verify_outgoing': vout,
-            'stage': gossip_stage(encrypted, vin, vout),
+            'stage': stage_of('gossip', {'encrypt': encrypted, 'verify_incoming': vin, 'verify_outgoing': vout}),
         },
         'tls': tls,
     }

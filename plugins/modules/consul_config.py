@@ -86,71 +86,13 @@ changed_keys:
   sample: [encrypt_verify_outgoing]
 """
 
-import json
 import os
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-MASK = '********'
-
-
-def masked(content, secret_names, other=None):
-    """``content`` with secret values replaced, marking those that differ from ``other``."""
-    out = {}
-    for k, v in content.items():
-        if k in secret_names:
-            out[k] = MASK if other is None or other.get(k) == v else MASK + ' (changes)'
-        else:
-            out[k] = v
-    return out
-
-
-def changed_keys(before, after):
-    return sorted(k for k in set(before) | set(after) if before.get(k, object()) != after.get(k, object()))
-
-
-def read_current(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        raw = f.read()
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}  # not JSON: replaced as a whole
-    return data if isinstance(data, dict) else {}
-
-
-def render(content):
-    return json.dumps(content, indent=2, sort_keys=True) + '\n'
-
-
-def validate_dir(module, config_dir, name, text, extra):
-    """Run `consul validate` on a 0700 copy of the config dir with ``name`` replaced by ``text``.
-
-    ``extra`` holds settings the agent gets on its command line; they go into a file of their own.
-    """
-    consul = module.get_bin_path(module.params['consul_binary'], required=True)
-    tmp = tempfile.mkdtemp(prefix='keyfleet-consul-validate-')
-    try:
-        if os.path.isdir(config_dir):
-            for entry in os.listdir(config_dir):
-                src = os.path.join(config_dir, entry)
-                # Consul loads only .json and .hcl files from a config dir.
-                if os.path.isfile(src) and entry.endswith(('.json', '.hcl')):
-                    shutil.copy(src, os.path.join(tmp, entry))
-        with open(os.path.join(tmp, name), 'w') as f:
-            f.write(text)
-        if extra:
-            with open(os.path.join(tmp, '000-keyfleet-command-line.json'), 'w') as f:
-                f.write(render(extra))
-        rc, out, err = module.run_command([consul, 'validate', tmp])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    if rc != 0:
-        module.fail_json(msg='consul validate refused %s with the new %s: %s' % (config_dir, name, (out + err).strip()))
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
+    ConfigError, changed_keys, masked, read_current, render, validate_dir)
 
 
 def write_atomically(module, path, text):
@@ -192,7 +134,10 @@ def main():
         module.fail_json(msg='settings and secret_settings both set %s' % ', '.join(sorted(overlap)))
     desired = dict(p['settings'], **p['secret_settings'])
 
-    current = read_current(path)
+    try:
+        current = read_current(path)
+    except ConfigError as e:
+        module.fail_json(msg=str(e))
     before = current or {}
     keys = changed_keys(before, desired)
     content_changed = current is None or bool(keys)
@@ -206,7 +151,11 @@ def main():
         text = render(desired)
         config_dir = p['config_dir'] or os.path.dirname(path)
         if p['validate']:
-            validate_dir(module, config_dir, os.path.basename(path), text, p['validate_settings'])
+            refused = validate_dir(module.run_command, module.get_bin_path(p['consul_binary'], required=True),
+                                   config_dir, {os.path.basename(path): text}, p['validate_settings'])
+            if refused:
+                module.fail_json(msg='consul validate refused %s with the new %s: %s'
+                                 % (config_dir, os.path.basename(path), refused))
         if not module.check_mode:
             write_atomically(module, path, text)
         result['changed'] = True

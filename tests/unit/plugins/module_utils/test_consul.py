@@ -57,10 +57,28 @@ def test_unencrypted_agent_is_stage_0_whatever_its_flags_say():
     (True, False, True, 2),
     (True, True, True, 3),
 ])
-def test_gossip_stage(encrypted, vin, vout, stage):
-    assert c.gossip_stage(encrypted, vin, vout) == stage
-    if stage:
-        assert c.GOSSIP_STAGES[stage][0] is True
+def test_gossip_stage_read_from_the_agent(encrypted, vin, vout, stage):
+    data = fixture('agent_self_1.8.json')
+    data['Stats']['serf_lan']['encrypted'] = str(encrypted).lower()
+    data['DebugConfig'].update(EncryptVerifyIncoming=vin, EncryptVerifyOutgoing=vout)
+    assert c.normalize_self(data)['gossip']['stage'] == stage
+    assert c.stage_of('gossip', {'encrypt': encrypted, 'verify_incoming': vin, 'verify_outgoing': vout}) == stage
+
+
+@pytest.mark.parametrize('part', c.PARTS)
+def test_each_stage_read_back_from_its_own_flags(part):
+    # the table is one model: what a stage writes is what reading it back finds
+    for stage, flags in c.STAGES[part].items():
+        assert c.stage_of(part, flags) == stage
+
+
+def test_gossip_settings_come_from_the_table():
+    assert [c.gossip_settings(s) for s in (1, 2, 3)] == [
+        {'encrypt_verify_incoming': False, 'encrypt_verify_outgoing': False},
+        {'encrypt_verify_incoming': False, 'encrypt_verify_outgoing': True},
+        {'encrypt_verify_incoming': True, 'encrypt_verify_outgoing': True}]
+    with pytest.raises(c.ConsulError, match='gossip stage must be 1, 2 or 3'):
+        c.gossip_settings(0)
 
 
 def test_fingerprint_matches_the_jinja_hash_filter():
@@ -209,8 +227,11 @@ def test_http_errors_become_consul_errors(monkeypatch):
     ('/c.pem', False, True, True, 2),
     ('/c.pem', True, True, True, 3),
 ])
-def test_tls_stage(cert, vin, vout, vsh, stage):
-    assert c.tls_stage(cert, vin, vout, vsh) == stage
+def test_tls_stage_read_from_the_agent(cert, vin, vout, vsh, stage):
+    data = fixture('agent_self_1.8.json')
+    data['DebugConfig'].update(CertFile=cert, VerifyIncoming=vin, VerifyIncomingRPC=False, VerifyOutgoing=vout,
+                               VerifyServerHostname=vsh)
+    assert c.normalize_self(data)['tls']['stage'] == stage
 
 
 @pytest.mark.parametrize('text, version, layout', [

@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _consul as c
+from ansible_collections.keyfleet.encryption.plugins.modules import consul_agent_stage
+
+KEY = 'pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s='
+OTHER = 'HS5lJ+XuTlYKWaeGYyG+/A4n3bJ8Y2kW1o4tQ7wq9Ts='
+
+
+class Agent:
+    """The agent as its API shows it: the stage it runs at moves only when systemctl restarts it."""
+
+    def __init__(self, log, gossip=0, tls=0, data_dir=None, error=None):
+        self.log, self.running, self.data_dir, self.error = log, {'gossip': gossip, 'tls': tls}, data_dir, error
+
+    def agent_self(self):
+        if self.error:
+            raise self.error
+        return {'node_name': 'node1', 'server': True, 'data_dir': self.data_dir,
+                'gossip': {'stage': self.running['gossip']}, 'tls': {'stage': self.running['tls']}}
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    """A config dir, fake `consul` (version, validate) and `systemctl` (records restarts), and a fake agent."""
+    bin_dir, conf, log = tmp_path / 'bin', tmp_path / 'consul.d', tmp_path / 'log'
+    bin_dir.mkdir()
+    conf.mkdir()
+    (conf / 'base.hcl').write_text('server = true\n')
+    (bin_dir / 'consul').write_text(
+        '#!/bin/sh\nif [ "$1" = version ]; then echo "Consul v1.8.7"; exit 0; fi\n'
+        'echo validate >> %s\nif grep -q invalid "$2"/*; then echo "Config validation failed: bad"; exit 1; fi\n' % log)
+    (bin_dir / 'systemctl').write_text('#!/bin/sh\necho "$@" >> %s\n' % log)
+    for tool in ('consul', 'systemctl'):
+        (bin_dir / tool).chmod(0o755)
+    monkeypatch.setenv('PATH', '%s:%s' % (bin_dir, os.environ['PATH']))
+    agent = Agent(log)
+    gates = []
+
+    def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_members=None,
+                     expect_tls_stage=None, expect_raft=False):
+        gates.append(dict(gossip=expect_stage, tls=expect_tls_stage, members=expect_members, raft=expect_raft))
+        if agent.unhealthy:
+            return 1.5, ['member node2 is failed']
+        return 0.1, []
+
+    restarts = []
+    real_open = open
+
+    def restart_now():
+        # what systemctl restart does to the fake agent: it starts with the fragments on disk
+        for part, name in (('gossip', 'keyfleet-gossip.json'), ('tls', 'keyfleet-tls.json')):
+            path = conf / name
+            if path.exists():
+                with real_open(path) as f:
+                    data = json.load(f)
+                flags = {'encrypt': 'encrypt' in data, 'files': 'cert_file' in data,
+                         'verify_outgoing': data.get('encrypt_verify_outgoing', data.get('verify_outgoing')),
+                         'verify_incoming': data.get('encrypt_verify_incoming', data.get('verify_incoming'))}
+                agent.running[part] = c.stage_of(part, flags)
+
+    agent.unhealthy = False
+    monkeypatch.setattr(consul_agent_stage, 'client_from_params', lambda params: agent)
+    monkeypatch.setattr(consul_agent_stage, 'wait_healthy', wait_healthy)
+    real_run = consul_agent_stage.AnsibleModule.run_command
+
+    def run_command(self, args, **kwargs):
+        if os.path.basename(args[0]) == 'systemctl':
+            restarts.append(args[1:])
+            restart_now()
+        return real_run(self, args, **kwargs)
+    monkeypatch.setattr(consul_agent_stage.AnsibleModule, 'run_command', run_command)
+
+    certs = {}
+    for name in ('ca', 'cert', 'key'):
+        certs[name] = tmp_path / ('%s.pem' % name)
+        certs[name].write_text('pem\n')
+    args = dict(stage=1, parts=['gossip', 'tls'], gossip_key=KEY, config_dir=str(conf),
+                gossip_config_file=str(conf / 'keyfleet-gossip.json'), tls_config_file=str(conf / 'keyfleet-tls.json'),
+                tls_ca_file=str(certs['ca']), tls_cert_file=str(certs['cert']), tls_key_file=str(certs['key']),
+                https_port=8501, members=['node1', 'node2'],
+                owner=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name)
+    return dict(agent=agent, gates=gates, restarts=restarts, args=args, conf=conf, log=log, tmp=tmp_path)
+
+
+def test_each_stage_once_then_nothing(lab, run_module, leaked):
+    results = []
+    for stage in (1, 2, 3):
+        args = dict(lab['args'], stage=stage)
+        check, apply, again = (run_module(consul_agent_stage, args, check_mode=True), run_module(consul_agent_stage, args),
+                               run_module(consul_agent_stage, args))
+        assert check['changed'] and check['restart_needed'] and not check['restarted']
+        assert apply['changed'] and apply['restarted'] and apply['target'] == {'gossip': stage, 'tls': stage}
+        assert not again['changed'] and not again['restarted'] and again['found'] == {'gossip': stage, 'tls': stage}
+        results += [check, apply, again]
+    # one restart per stage, each after the cluster was whole (raft asked: a server), each gated at its stage
+    assert lab['restarts'] == [['restart', 'consul']] * 3
+    assert [(g['gossip'], g['tls'], g['raft']) for g in lab['gates']] == [
+        (None, None, True), (1, 1, False), (None, None, True), (2, 2, False), (None, None, True), (3, 3, False)]
+    gossip = json.loads((lab['conf'] / 'keyfleet-gossip.json').read_text())
+    assert gossip == {'encrypt': KEY, 'encrypt_verify_incoming': True, 'encrypt_verify_outgoing': True}
+    tls = json.loads((lab['conf'] / 'keyfleet-tls.json').read_text())
+    assert tls['verify_incoming'] and tls['verify_server_hostname'] and tls['ports'] == {'https': 8501}
+    for name in ('keyfleet-gossip.json', 'keyfleet-tls.json'):
+        assert stat.S_IMODE(os.stat(str(lab['conf'] / name)).st_mode) == 0o640
+    # the key is in no result and no diff, as the module wrote them (before Ansible's masking)
+    assert not leaked(KEY, *results)
+    assert '********' in results[1]['diff'][0]['after']
+
+
+def test_check_mode_writes_restarts_and_waits_for_nothing(lab, run_module):
+    result = run_module(consul_agent_stage, lab['args'], check_mode=True)
+    assert result['changed_files'] == [lab['args']['gossip_config_file'], lab['args']['tls_config_file']]
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl']
+    assert lab['restarts'] == [] and lab['gates'] == []
+
+
+def test_a_part_further_along_is_not_moved_back(lab, run_module):
+    lab['agent'].running['gossip'] = 3
+    result = run_module(consul_agent_stage, dict(lab['args'], stage=1))
+    assert result['target'] == {'gossip': 3, 'tls': 1}
+    assert json.loads((lab['conf'] / 'keyfleet-gossip.json').read_text())['encrypt_verify_incoming'] is True
+
+
+def test_a_stopped_run_resumes_with_the_restart_it_missed(lab, run_module):
+    run_module(consul_agent_stage, lab['args'], check_mode=False)
+    lab['agent'].running.update(gossip=1, tls=1)
+    written = dict(lab['args'], stage=2, restart=False)
+    assert run_module(consul_agent_stage, written)['restart_needed']  # settings written, the agent not restarted
+    assert len(lab['restarts']) == 1
+    resumed = run_module(consul_agent_stage, dict(lab['args'], stage=2))
+    assert resumed['changed_files'] == [] and resumed['restarted'] and len(lab['restarts']) == 2
+
+
+def test_a_cluster_not_whole_stops_before_anything_is_written(lab, run_module):
+    lab['agent'].running.update(gossip=0, tls=0)
+    lab['agent'].unhealthy = True
+    result = run_module(consul_agent_stage, lab['args'])
+    assert result['failed'] and 'the cluster is not whole' in result['msg'] and 'node2 is failed' in result['msg']
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == []
+
+
+def test_an_agent_that_refuses_the_token_stops_before_anything_is_written(lab, run_module):
+    lab['agent'].error = c.ConsulError('GET http://127.0.0.1:8500/v1/agent/self: HTTP 403 Permission denied')
+    result = run_module(consul_agent_stage, lab['args'])
+    assert result['failed'] and 'HTTP 403' in result['msg']
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == []
+
+
+def test_a_stopped_agent_is_started_at_the_stage_without_the_wait_before(lab, run_module):
+    lab['agent'].error = c.ConsulUnreachable('connection refused')
+    result = run_module(consul_agent_stage, dict(lab['args'], stage=3, health_before=False))
+    assert result['found'] == {'gossip': -1, 'tls': -1} and result['restarted']
+
+
+def test_consul_validate_refusal_writes_nothing(lab, run_module):
+    result = run_module(consul_agent_stage, dict(lab['args'], tls_ca_file='/invalid/ca.pem'))
+    assert result['failed'] and 'consul validate refused' in result['msg']
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == []
+
+
+def test_a_keyring_with_another_primary_key_stops_unless_rewritten(lab, run_module, leaked):
+    serf = lab['tmp'] / 'data' / 'serf'
+    serf.mkdir(parents=True)
+    (serf / 'local.keyring').write_text(json.dumps([OTHER, KEY]))
+    lab['agent'].data_dir = str(lab['tmp'] / 'data')
+    args = dict(lab['args'], parts=['gossip'], consul_user=pwd.getpwuid(os.getuid()).pw_name)
+    refused = run_module(consul_agent_stage, args)
+    assert refused['failed'] and 'Consul would ignore the encrypt setting' in refused['msg'] and lab['restarts'] == []
+    assert not leaked(OTHER, refused) and not leaked(KEY, refused)
+    rewritten = run_module(consul_agent_stage, dict(args, rewrite_keyring=True))
+    assert rewritten['restarted'] and json.loads((serf / 'local.keyring').read_text()) == [KEY]
+    assert stat.S_IMODE(os.stat(str(serf / 'local.keyring')).st_mode) == 0o600
+
+
+def test_an_unhealthy_agent_after_the_restart_fails_and_says_the_run_resumes(lab, run_module, monkeypatch):
+    calls = []
+
+    def wait(*a, **kw):
+        calls.append(kw)
+        return (0.1, []) if len(calls) == 1 else (120.0, ['gossip stage is 0, expected 1'])
+    monkeypatch.setattr(consul_agent_stage, 'wait_healthy', wait)
+    result = run_module(consul_agent_stage, lab['args'])
+    assert result['failed'] and result['restarted'] and 'resumes' in result['msg']
