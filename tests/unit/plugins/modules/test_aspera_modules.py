@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import stat
 
 import pytest
@@ -102,6 +103,16 @@ def test_config_fails_clearly_when_asconfigurator_fails(conf, run_module, four_p
 @pytest.fixture
 def askms(tmp_path, monkeypatch):
     monkeypatch.setenv('ASPERA_DOUBLE_ETC', str(tmp_path))
+    # Users' local keystores under tmp_path too, never in the real home directories: the modules find
+    # them through pwd, the double through ASPERA_DOUBLE_HOME. Tests stay apart and leave nothing behind.
+    homes = tmp_path / 'home'
+    monkeypatch.setenv('ASPERA_DOUBLE_HOME', str(homes))
+
+    def moved(entry):
+        return pwd.struct_passwd(tuple(entry)[:5] + (str(homes / entry.pw_name),) + tuple(entry)[6:])
+    real_getpwnam, real_getpwall = pwd.getpwnam, pwd.getpwall
+    monkeypatch.setattr(pwd, 'getpwnam', lambda name: moved(real_getpwnam(name)))
+    monkeypatch.setattr(pwd, 'getpwall', lambda: [moved(e) for e in real_getpwall()])
     return os.path.join(DOUBLES, 'askmscli')
 
 
