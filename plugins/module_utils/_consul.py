@@ -43,6 +43,13 @@ STAGES = {
         3: {'files': True, 'verify_outgoing': True, 'verify_incoming': True},
     },
 }
+# What each stage means, for plans and summaries.
+STAGE_NAMES = {
+    'gossip': ('unencrypted', 'key installed, verify flags off', 'encrypt_verify_outgoing on',
+               'encrypted, both verify flags on'),
+    'tls': ('no TLS', 'certificates, verify flags off', 'verify_outgoing and verify_server_hostname on',
+            'full TLS, verify_incoming on'),
+}
 PARTS = ('gossip', 'tls')
 FINAL_STAGE = 3
 
@@ -204,8 +211,10 @@ def normalize_self(data):
     tls['stage'] = stage_of('tls', {
         'files': bool(tls['cert_file']), 'verify_incoming': tls['verify_incoming'],
         'verify_outgoing': tls['verify_outgoing'] and tls['verify_server_hostname']})
+    tls['stage_name'] = STAGE_NAMES['tls'][tls['stage']]
     vin = bool(enc_src.get('EncryptVerifyIncoming', True))
     vout = bool(enc_src.get('EncryptVerifyOutgoing', True))
+    gossip_stage = stage_of('gossip', {'encrypt': encrypted, 'verify_incoming': vin, 'verify_outgoing': vout})
     return {
         'node_name': cfg.get('NodeName') or dbg.get('NodeName'),
         'datacenter': cfg.get('Datacenter') or dbg.get('Datacenter'),
@@ -218,7 +227,8 @@ def normalize_self(data):
             'enabled': encrypted,
             'verify_incoming': vin,
             'verify_outgoing': vout,
-            'stage': stage_of('gossip', {'encrypt': encrypted, 'verify_incoming': vin, 'verify_outgoing': vout}),
+            'stage': gossip_stage,
+            'stage_name': STAGE_NAMES['gossip'][gossip_stage],
         },
         'tls': tls,
     }

@@ -22,7 +22,7 @@ description:
     are written;
   - before the agent goes down, waits until the cluster is whole from its view (O(health_before)), with raft
     healthy when the agent is a server;
-  - restarts the agent (never a reload: Consul reads these settings only at start) when a fragment changed or
+  - restarts the agent (never a reload, as Consul reads these settings only at start) when a fragment changed or
     the running agent is not at the stage yet, and only then;
   - waits until the restarted agent is healthy at the stage, as M(keyfleet.encryption.consul_wait) does.
   - Playbooks keep the order across agents (clients in batches, servers one at a time, the leader last).

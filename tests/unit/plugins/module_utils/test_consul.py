@@ -25,11 +25,12 @@ def test_flat_layout_of_consul_1_8():
     s = c.normalize_self(fixture('agent_self_1.8.json'))
     assert s['config_layout'] == '1.8-1.11'
     assert (s['node_name'], s['datacenter'], s['version'], s['server']) == ('node1', 'dc1', '1.8.7', True)
-    assert s['gossip'] == {'enabled': True, 'verify_incoming': False, 'verify_outgoing': True, 'stage': 2}
+    assert s['gossip'] == {'enabled': True, 'verify_incoming': False, 'verify_outgoing': True, 'stage': 2,
+                           'stage_name': 'encrypt_verify_outgoing on'}
     assert s['tls'] == {'verify_incoming': False, 'verify_outgoing': True, 'verify_server_hostname': True,
                         'ca_file': '/etc/consul.d/tls/ca.pem', 'cert_file': '/etc/consul.d/tls/node1.pem',
                         'https_cert_file': '/etc/consul.d/tls/node1.pem', 'https_port': 8501, 'http_port': 8500,
-                        'stage': 2}
+                        'stage': 2, 'stage_name': 'verify_outgoing and verify_server_hostname on'}
     assert s['data_dir'] == '/var/lib/consul'
 
 
@@ -37,7 +38,8 @@ def test_nested_layout_of_consul_1_12_and_later():
     s = c.normalize_self(fixture('agent_self_1.12.json'))
     assert s['config_layout'] == '1.12+'
     assert s['server'] is False
-    assert s['gossip'] == {'enabled': True, 'verify_incoming': True, 'verify_outgoing': True, 'stage': 3}
+    assert s['gossip'] == {'enabled': True, 'verify_incoming': True, 'verify_outgoing': True, 'stage': 3,
+                           'stage_name': 'encrypted, both verify flags on'}
     assert s['tls']['verify_incoming'] and s['tls']['verify_server_hostname']
     assert s['tls']['cert_file'] == '/etc/consul.d/client.pem'
     assert s['tls']['https_cert_file'] == '/etc/consul.d/https.pem'
