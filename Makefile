@@ -20,12 +20,13 @@ export PY_COLORS := 0
 export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/tests/lab/connection_plugins
 export ANSIBLE_PIPELINING := True
 
-.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-aspera clean
+.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-fleet bench-aspera clean
 
 help:
 	@echo "make demo   build the lab, take a running Consul cluster to gossip encryption and TLS (3 restarts)"
 	@echo "make test   ansible-lint, ansible-test sanity + units, every molecule scenario (tests/lab/test.sh)"
 	@echo "make bench  measure the running-cluster migrations (docs/consul-gossip.md, docs/consul-tls.md)"
+	@echo "make bench-fleet  the Consul upshift at fleet scale, an earlier commit against this one (docs/consul-benchmark.md)"
 	@echo "make bench-aspera  keystores of 1,000 users, one call against a loop (docs/aspera.md)"
 
 deps:
@@ -58,6 +59,9 @@ demo: lab collection
 
 bench: lab collection
 	tests/lab/bench.sh
+
+bench-fleet: lab collection
+	tests/lab/bench-fleet.sh
 
 bench-aspera: lab collection
 	tests/lab/bench-aspera.sh

@@ -1,10 +1,14 @@
 """Benchmark of a running-cluster migration on the lab's real Consul cluster.
 
-Run by `make bench` (the lab scenario consul_gossip_running must be created and prepared:
-tests/lab/bench.sh does that, once per playbook). Reads the timestamps of the Ansible log and the summary
-lines of the playbook and prints a Markdown table: wall time per stage, restarts per
-node, seconds from each restart to the health gate passing.
+  bench.py INVENTORY LOG PLAYBOOK [JSON]   run PLAYBOOK, print its Markdown tables, keep the figures in JSON
+  bench.py table JSON...                   one comparison table of the runs
+
+Reads the timestamps of the Ansible log (ANSIBLE_LOG_PATH) and the summary lines of the playbook: wall time per
+step, restarts per node, seconds from each restart to the health gate passing. Ansible time per agent and stage
+is the stage's wall time less the gate waits in it, divided by the agents: what the controller and the
+connection cost, with Consul's own restart and convergence taken out.
 """
+import json
 import os
 import re
 import subprocess
@@ -13,7 +17,7 @@ import time
 from datetime import datetime
 
 
-def main(inventory, log, playbook='keyfleet.encryption.consul_gossip_running_cluster'):
+def run(inventory, log, playbook, out=None):
     env = dict(os.environ, ANSIBLE_LOG_PATH=log)
     start = time.time()
     subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
@@ -22,7 +26,7 @@ def main(inventory, log, playbook='keyfleet.encryption.consul_gossip_running_clu
     stamps, summary = [], []
     with open(log) as f:
         for line in f:
-            msg = re.search(r'"msg": "(node\d: .*?found stage.*)"', line)
+            msg = re.search(r'"msg": "(\S+: .*?found stage.*)"', line)
             if msg:  # continuation lines of a result carry no timestamp
                 summary.append(msg.group(1).replace('\\n', ' '))
                 continue
@@ -42,16 +46,47 @@ def main(inventory, log, playbook='keyfleet.encryption.consul_gossip_running_clu
             key = 'preflight'
         stage_start.setdefault(key, t)
     order = sorted(stage_start.items(), key=lambda kv: kv[1])
+    steps = dict((name, nxt[1] - t) for (name, t), nxt in zip(order, order[1:] + [('end', start + total)]))
+    nodes = {}
+    for line in summary:
+        m = re.match(r'(\S+): .*?(\d+) restart\(s\), health gate passed after (.*) s', line)
+        if m:
+            gates = [float(g) for g in m.group(3).split(', ') if g.strip() not in ('-', '')]
+            nodes[m.group(1)] = {'restarts': int(m.group(2)), 'gates': gates}
     print('| step | wall time (s) |\n|---|---|')
-    for (name, t), nxt in zip(order, order[1:] + [('end', start + total)]):
-        print('| %s | %.1f |' % (name, nxt[1] - t))
+    for name, _t in order:
+        print('| %s | %.1f |' % (name, steps[name]))
     print('| whole playbook | %.1f |\n' % total)
     print('| node | restarts | gate passed after (s), per stage |\n|---|---|---|')
-    for line in summary:
-        m = re.match(r'(node\d): .*?(\d+) restart\(s\), health gate passed after (.*) s', line)
-        if m:
-            print('| %s | %s | %s |' % m.groups())
+    for name, n in sorted(nodes.items()):
+        print('| %s | %s | %s |' % (name, n['restarts'], ', '.join('%.3f' % g for g in n['gates'])))
+    result = {'total': total, 'steps': steps, 'nodes': nodes}
+    if out:
+        with open(out, 'w') as f:
+            json.dump(result, f)
+    return result
+
+
+def table(*files):
+    print('| run | agents | whole playbook (s) | stages 1, 2, 3 (s) | restarts per agent | gate, mean (s) '
+          '| Ansible per agent and stage (s) |\n|---|---|---|---|---|---|---|')
+    for path in files:
+        with open(path) as f:
+            r = json.load(f)
+        agents = len(r['nodes'])
+        stages = [r['steps'].get('stage %d' % s, 0.0) for s in (1, 2, 3)]
+        gates = [n['gates'] for n in r['nodes'].values()]
+        per_stage_gates = [sum(g[i] for g in gates if len(g) > i) for i in range(3)]
+        overhead = [(w - g) / agents for w, g in zip(stages, per_stage_gates)]
+        allgates = [x for g in gates for x in g]
+        print('| %s | %d | %.1f | %s | %s | %.2f | %s |' % (
+            os.path.basename(path)[:-5], agents, r['total'], ', '.join('%.1f' % s for s in stages),
+            '/'.join(sorted(set(str(n['restarts']) for n in r['nodes'].values()))),
+            sum(allgates) / max(len(allgates), 1), ', '.join('%.1f' % o for o in overhead)))
 
 
 if __name__ == '__main__':
-    main(*sys.argv[1:])
+    if sys.argv[1] == 'table':
+        table(*sys.argv[2:])
+    else:
+        run(*sys.argv[1:])
