@@ -29,7 +29,7 @@ podman network exists keyfleet-bench || podman network create keyfleet-bench >/d
 cluster() {  # CLIENTS: a fresh unencrypted cluster of 3 servers and CLIENTS clients; prints its inventory
   local n=$(( 3 + $1 )) inv=$work/inventory-$1.yml
   podman rm -f -t 0 $(podman ps -aq --filter label=keyfleet-bench) >/dev/null 2>&1 || true
-  printf 'consul:\n  vars:\n    ansible_connection: containers.podman.podman\n    lab_consul_servers: [bench1, bench2, bench3]\n  hosts:\n' > "$inv"
+  printf 'consul:\n  vars:\n    ansible_connection: containers.podman.podman\n    ansible_python_interpreter: /usr/bin/python3\n    lab_consul_servers: [bench1, bench2, bench3]\n  hosts:\n' > "$inv"
   for i in $(seq 1 $n); do
     podman run -d --name "bench$i" --hostname "bench$i" --network keyfleet-bench --systemd always \
       --label keyfleet-bench "$image" /sbin/init >/dev/null
