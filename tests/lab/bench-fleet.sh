@@ -12,7 +12,7 @@ base=${BENCH_BASE:-204f25a}
 work=$(mktemp -d)
 image=${KEYFLEET_LAB_IMAGE:-localhost/keyfleet-lab}:latest
 cleanup() {
-  podman rm -f -t 0 $(podman ps -aq --filter label=keyfleet-bench) >/dev/null 2>&1 || true
+  podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
   git worktree remove --force "$work/base" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -28,7 +28,7 @@ podman network exists keyfleet-bench || podman network create keyfleet-bench >/d
 
 cluster() {  # CLIENTS: a fresh unencrypted cluster of 3 servers and CLIENTS clients; prints its inventory
   local n=$(( 3 + $1 )) inv=$work/inventory-$1.yml
-  podman rm -f -t 0 $(podman ps -aq --filter label=keyfleet-bench) >/dev/null 2>&1 || true
+  podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
   printf 'consul:\n  vars:\n    ansible_connection: containers.podman.podman\n    ansible_python_interpreter: /usr/bin/python3\n    lab_consul_servers: [bench1, bench2, bench3]\n  hosts:\n' > "$inv"
   for i in $(seq 1 $n); do
     podman run -d --name "bench$i" --hostname "bench$i" --network keyfleet-bench --systemd always \
@@ -52,4 +52,6 @@ bench "main@$base-2-clients" 2 base
 for c in ${BENCH_CLIENTS:-2 6 12}; do bench "new-$c-clients" "$c" new; done
 echo "### Comparison"
 echo
-python3 tests/lab/bench.py table "$work/main@$base-2-clients.json" $(for c in ${BENCH_CLIENTS:-2 6 12}; do echo "$work/new-$c-clients.json"; done)
+runs=("$work"/main@*.json)
+for c in ${BENCH_CLIENTS:-2 6 12}; do runs+=("$work/new-$c-clients.json"); done
+python3 tests/lab/bench.py table "${runs[@]}"

@@ -218,12 +218,12 @@ def escrow_secret(name):
     return escrow_entry(name)['value']
 
 
-def escrow_entry(name):
-    """Decrypt the scenario's escrow with the lab vault password (as the play did)."""
+def escrow_entry(name, path=None):
+    """Decrypt the scenario's escrow (or a copy of it at ``path``) with the lab vault password (as the play did)."""
     from ansible.parsing.vault import VaultLib, VaultSecret
     with open(os.environ['ANSIBLE_VAULT_PASSWORD_FILE'], 'rb') as f:
         secret = VaultSecret(f.read().strip())
-    with open(os.environ['KEYFLEET_ESCROW_FILE'], 'rb') as f:
+    with open(path or os.environ['KEYFLEET_ESCROW_FILE'], 'rb') as f:
         data = json.loads(VaultLib([('default', secret)]).decrypt(f.read()))
     return data['secrets'][name]
 

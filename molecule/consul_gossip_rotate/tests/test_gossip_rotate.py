@@ -37,6 +37,20 @@ def stopped():
         return json.load(f)
 
 
+def test_a_member_down_stops_the_rotation_before_any_key_is_escrowed_or_installed():
+    out_dir = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
+    with open(os.path.join(out_dir, 'down-run.json')) as f:
+        down = json.load(f)
+    out = ' '.join(down['out'].split())
+    assert down['rc'] != 0
+    assert 'node2: the agent does not answer' in out
+    assert 'members not alive from this agent: node2' in out
+    assert 'Install the new key on every node]' not in down['out']
+    # the rotation's key was never stored, not even as pending
+    entry = labcheck.escrow_entry('consul_gossip_key_dc1', path=os.path.join(out_dir, 'escrow-after-down-run.vault'))
+    assert 'pending' not in entry and entry.get('generation') is None
+
+
 def test_stopped_rotation_named_the_node(stopped):
     assert stopped['rc'] != 0
     out = ' '.join(stopped['out'].split())
