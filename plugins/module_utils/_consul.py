@@ -25,8 +25,8 @@ MEMBER_STATUS = {0: 'none', 1: 'alive', 2: 'leaving', 3: 'left', 4: 'failed'}
 
 # The one stage table of a running-cluster migration (the reference's steps 2-4 for gossip; for TLS,
 # measured on 1.8.7: the three verify flags at once cut RPC, outgoing first and incoming last does not).
-# For each part and stage, the flags an agent runs with. Settings are written from it (stage_settings)
-# and a running agent's stage is read back with it (stage_of); nothing else restates it.
+# For each part and stage, the flags an agent runs with. Settings are written from it (gossip_settings,
+# tls_settings) and a running agent's stage is read back with it (stage_of); nothing else restates it.
 #   gossip: encrypt (a key), encrypt_verify_outgoing, encrypt_verify_incoming
 #   tls: files (CA, certificate, key), verify_outgoing (with verify_server_hostname), verify_incoming
 STAGES = {
@@ -126,6 +126,14 @@ def parse_version(text):
     if not m:
         raise ConsulError('cannot find a Consul version in %r' % (text,))
     return tuple(int(g) for g in m.groups())
+
+
+def binary_version(run_command, consul):
+    """``major.minor.patch`` of the consul binary: the version the agent runs after its next start."""
+    rc, out, err = run_command([consul, 'version'])
+    if rc != 0:
+        raise ConsulError('%s version failed: %s' % (consul, (err or out).strip()))
+    return '%d.%d.%d' % parse_version(out)
 
 
 def tls_layout(version):

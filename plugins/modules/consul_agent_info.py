@@ -154,7 +154,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
-    COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, leader_name, parse_version,
+    COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, binary_version, leader_name,
     read_local_keyring)
 
 
@@ -192,13 +192,10 @@ def main():
 
     if module.params['consul_binary']:
         binary = module.get_bin_path(module.params['consul_binary'], required=True)
-        rc, out, err = module.run_command([binary, 'version'])
         try:
-            if rc != 0:
-                raise ConsulError(err or out)
-            result['binary_version'] = '%d.%d.%d' % parse_version(out)
+            result['binary_version'] = binary_version(module.run_command, binary)
         except ConsulError as e:
-            module.fail_json(msg='%s version: %s' % (binary, e), **result)
+            module.fail_json(msg=str(e), **result)
 
     try:
         result['local_keyring'] = read_local_keyring(os.path.join(data_dir, 'serf', 'local.keyring')) if data_dir else None

@@ -217,7 +217,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, PARTS, ConsulError, ConsulUnreachable, client_from_params, gossip_settings, key_fingerprint,
-    parse_version, read_local_keyring, tls_settings, wait_healthy)
+    binary_version, read_local_keyring, tls_settings, wait_healthy)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
@@ -327,12 +327,8 @@ def main():
             fragments.append(Fragment(p['gossip_config_file'], dict(gossip_settings(target['gossip']), encrypt=p['gossip_key']),
                                       {'encrypt'}, uid, gid))
         if 'tls' in parts:
-            rc, out, err = module.run_command([consul, 'version'])
-            if rc != 0:
-                module.fail_json(msg='%s version failed: %s' % (consul, (out + err).strip()))
-            version = '%d.%d.%d' % parse_version(out)
             fragments.append(Fragment(p['tls_config_file'], tls_settings(
-                version, target['tls'], p['tls_ca_file'], p['tls_cert_file'], p['tls_key_file'],
+                binary_version(module.run_command, consul), target['tls'], p['tls_ca_file'], p['tls_cert_file'], p['tls_key_file'],
                 p['https_port'], p['http_disabled']), set(), uid, gid))
     except (ConfigError, ConsulError, OSError) as e:
         module.fail_json(msg=str(e))
@@ -365,13 +361,11 @@ def main():
     if module._diff:
         result['diff'] = [f.diff() for f in fragments if f.content_changed]
 
-    def finish(**extra):
-        result.update(extra)
+    def finish():
         result['seconds'] = round(time.monotonic() - start, 3)
         module.exit_json(**result)
 
-    def fail(msg, **extra):
-        result.update(extra)
+    def fail(msg):
         result['seconds'] = round(time.monotonic() - start, 3)
         module.fail_json(msg=msg, **result)
 

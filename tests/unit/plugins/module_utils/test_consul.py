@@ -398,3 +398,9 @@ def test_health_asks_raft_only_when_told_and_names_its_failure():
     assert c.health_problems(client, expect_stage=3) == []
     assert c.health_problems(client, expect_stage=3, expect_raft=True) == [
         'raft failure tolerance is 0: one more server down would cost the quorum']
+
+
+def test_binary_version_or_its_failure():
+    assert c.binary_version(lambda argv: (0, 'Consul v1.8.7\nRevision 64e4a7c0\n', ''), 'consul') == '1.8.7'
+    with pytest.raises(c.ConsulError, match='consul version failed: boom'):
+        c.binary_version(lambda argv: (1, '', 'boom\n'), 'consul')
