@@ -39,6 +39,14 @@ options:
       - The consul command. When set, RV(binary_version) is the version it reports, which is the version
         the agent runs after its next restart (and the one to write its configuration for).
     type: path
+  trusted_ca_file:
+    description:
+      - When set, RV(trusted_ca_pem) holds the CA certificates the agent trusts, so one call reads both the state
+        and the CA (a run must never make a new CA for agents that trust another).
+      - The file read is the C(ca_file) the running agent reports; this path only when the agent does not answer.
+      - A file the agent names that cannot be read stops the module; a missing O(trusted_ca_file) of an agent that
+        does not answer is no CA.
+    type: path
 """
 
 EXAMPLES = r"""
@@ -142,6 +150,10 @@ binary_version:
   description: Version of O(consul_binary), for example V(1.8.7).
   returned: when O(consul_binary) is set
   type: str
+trusted_ca_pem:
+  description: The text of the CA file the agent trusts (certificates are public); empty when it trusts none.
+  returned: when O(trusted_ca_file) is set
+  type: str
 local_keyring:
   description: Fingerprints of the keys in C(serf/local.keyring); null when the file does not exist.
   returned: always
@@ -158,8 +170,25 @@ from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import
     read_local_keyring)
 
 
+def read_trusted_ca(module, result):
+    """The CA file the agent trusts: the running agent's ca_file (none: no CA), else trusted_ca_file."""
+    path = result['state']['tls']['ca_file'] if result['reachable'] else module.params['trusted_ca_file']
+    if not path:
+        return ''
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        if not result['reachable']:  # an agent not running yet may have no files at all
+            return ''
+        module.fail_json(msg='the agent trusts %s, which does not exist' % path, **result)
+    except (IOError, OSError, UnicodeDecodeError) as e:  # unreadable is never "no CA": a new CA would split the cluster
+        module.fail_json(msg='cannot read the CA file %s: %s' % (path, e), **result)
+
+
 def main():
-    argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'))
+    argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
+                         trusted_ca_file=dict(type='path'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
     result = dict(changed=False, reachable=False)
@@ -196,6 +225,9 @@ def main():
             result['binary_version'] = binary_version(module.run_command, binary)
         except ConsulError as e:
             module.fail_json(msg=str(e), **result)
+
+    if module.params['trusted_ca_file']:
+        result['trusted_ca_pem'] = read_trusted_ca(module, result)
 
     try:
         result['local_keyring'] = read_local_keyring(os.path.join(data_dir, 'serf', 'local.keyring')) if data_dir else None

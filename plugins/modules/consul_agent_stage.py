@@ -129,7 +129,10 @@ options:
     type: bool
     default: true
   members:
-    description: Node names that must be alive members before the restart and at the gate.
+    description:
+      - Node names that must be alive members before the restart and at the gate.
+      - When set, a member this agent sees that is not in the list (and has not left) stops the module before
+        anything is written; every member must go through every stage or it is cut off.
     type: list
     elements: str
     default: []
@@ -200,6 +203,13 @@ gate_seconds:
   description: Seconds the restarted agent took to pass the health gate (null when not restarted).
   returned: always
   type: float
+leader:
+  description:
+    - The leader's node name as this agent sees it when the call ends (after the gate when it restarted); null when
+      the agent does not answer or knows no leader. Playbooks order the next stage's restarts by it without reading
+      every agent again.
+  returned: always
+  type: str
 seconds:
   description: Seconds the whole call took on the managed host.
   returned: always
@@ -217,7 +227,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, PARTS, ConsulError, ConsulUnreachable, client_from_params, gossip_settings, key_fingerprint,
-    binary_version, read_local_keyring, tls_settings, wait_healthy)
+    binary_version, leader_name, read_local_keyring, tls_settings, wait_healthy)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
@@ -317,6 +327,15 @@ def main():
     except ConsulError as e:
         module.fail_json(msg=str(e))
     found = dict((part, state[part]['stage'] if state else -1) for part in parts)
+    if state and p['members']:
+        try:
+            unknown = sorted(m['name'] for m in client.members() if m['status'] != 'left' and m['name'] not in p['members'])
+        except ConsulError as e:
+            module.fail_json(msg='member list failed: %s' % e)
+        if unknown:
+            module.fail_json(msg='%s: members not among the hosts of this run: %s. Every agent must go through every '
+                                 'stage or it is cut off: add them to the inventory (and do not --limit the run). '
+                                 'Nothing was written.' % (state['node_name'], ', '.join(unknown)))
     target = dict((part, max(p['stage'], found[part])) for part in parts)
     consul = module.get_bin_path(p['consul_binary'], required=True)
     uid, gid = ids(module, p['owner'], p['group'])
@@ -357,11 +376,15 @@ def main():
     result = dict(changed=bool(changed_files) or (restart_needed and p['restart']), found=found, target=target,
                   changed_files=changed_files, changed_keys=dict((f.path, f.keys) for f in fragments if f.content_changed),
                   restart_needed=restart_needed, restarted=False, validated=False,
-                  gate_before_seconds=None, gate_seconds=None)
+                  gate_before_seconds=None, gate_seconds=None, leader=None)
     if module._diff:
         result['diff'] = [f.diff() for f in fragments if f.content_changed]
 
     def finish():
+        try:  # who leads now: the next stage restarts the leader last
+            result['leader'] = leader_name(client.leader(), client.members())
+        except ConsulError:
+            result['leader'] = None
         result['seconds'] = round(time.monotonic() - start, 3)
         module.exit_json(**result)
 

@@ -31,6 +31,13 @@ class Agent:
         return {'node_name': 'node1', 'server': True, 'data_dir': self.data_dir,
                 'gossip': {'stage': self.running['gossip']}, 'tls': {'stage': self.running['tls']}}
 
+    def members(self):
+        return [dict(name=name, address='10.0.0.%d' % i, status=status, server=True)
+                for i, (name, status) in enumerate(self.members_seen, 1)]
+
+    def leader(self):
+        return '10.0.0.2:8300'
+
 
 @pytest.fixture
 def lab(tmp_path, monkeypatch):
@@ -47,6 +54,7 @@ def lab(tmp_path, monkeypatch):
         (bin_dir / tool).chmod(0o755)
     monkeypatch.setenv('PATH', '%s:%s' % (bin_dir, os.environ['PATH']))
     agent = Agent(log)
+    agent.members_seen = [('node1', 'alive'), ('node2', 'alive'), ('node3', 'left')]
     gates = []
 
     def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_members=None,
@@ -104,6 +112,7 @@ def test_each_stage_once_then_nothing(lab, run_module, leaked):
         assert check['changed'] and check['restart_needed'] and not check['restarted']
         assert apply['changed'] and apply['restarted'] and apply['target'] == {'gossip': stage, 'tls': stage}
         assert not again['changed'] and not again['restarted'] and again['found'] == {'gossip': stage, 'tls': stage}
+        assert apply['leader'] == again['leader'] == 'node2'
         results += [check, apply, again]
     # one restart per stage, each after the cluster was whole (raft asked: a server), each gated at its stage
     assert lab['restarts'] == [['restart', 'consul']] * 3
@@ -194,3 +203,10 @@ def test_an_unhealthy_agent_after_the_restart_fails_and_says_the_run_resumes(lab
     monkeypatch.setattr(consul_agent_stage, 'wait_healthy', wait)
     result = run_module(consul_agent_stage, lab['args'])
     assert result['failed'] and result['restarted'] and 'resumes' in result['msg']
+
+
+def test_a_member_outside_the_run_stops_before_any_write(lab, run_module):
+    lab['agent'].members_seen.append(('node4', 'alive'))
+    result = run_module(consul_agent_stage, lab['args'])
+    assert result['failed'] and 'members not among the hosts of this run: node4' in result['msg']
+    assert not os.path.exists(lab['args']['gossip_config_file']) and lab['restarts'] == []

@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _consul as c
+from ansible_collections.keyfleet.encryption.plugins.modules import consul_agent_info
+
+CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+
+class Agent:
+    def __init__(self, ca_file=None, running=True):
+        self.ca_file, self.running = ca_file, running
+
+    def agent_self(self):
+        if not self.running:
+            raise c.ConsulUnreachable('connection refused')
+        return {'node_name': 'node1', 'server': True, 'data_dir': None, 'gossip': {'enabled': False, 'stage': -1},
+                'tls': {'ca_file': self.ca_file or '', 'stage': 1 if self.ca_file else 0}}
+
+    def members(self):
+        return [dict(name='node1', address='10.0.0.1', status='alive', server=True)]
+
+    def leader(self):
+        return '10.0.0.1:8300'
+
+
+@pytest.fixture
+def agent(monkeypatch):
+    holder = Agent()
+    monkeypatch.setattr(consul_agent_info, 'client_from_params', lambda params: holder)
+    return holder
+
+
+def test_the_ca_the_running_agent_names_not_the_default_path(agent, run_module, tmp_path):
+    (tmp_path / 'theirs.pem').write_text(CA)
+    (tmp_path / 'default.pem').write_text('not this')
+    agent.ca_file = str(tmp_path / 'theirs.pem')
+    result = run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'default.pem')))
+    assert result['trusted_ca_pem'] == CA and result['leader_name'] == 'node1'
+
+
+def test_no_ca_file_means_no_ca_only_where_nothing_is_named(agent, run_module, tmp_path):
+    assert run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'none.pem')))['trusted_ca_pem'] == ''
+    agent.running = False  # an agent not running yet: its missing default file is no CA
+    assert run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'none.pem')))['trusted_ca_pem'] == ''
+    agent.running, agent.ca_file = True, str(tmp_path / 'gone.pem')  # named but missing: never "no CA"
+    result = run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'none.pem')))
+    assert result['failed'] and 'gone.pem' in result['msg']
+
+
+def test_an_unreadable_ca_file_stops_the_read(agent, run_module, tmp_path):
+    # a directory fails to read as a file without a permission would (root reads any file)
+    agent.ca_file = str(tmp_path)
+    result = run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'default.pem')))
+    assert result['failed'] and 'cannot read the CA file' in result['msg']
