@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: mcollective_settings
+short_description: Several C(key = value) settings of an MCollective server.cfg or client configuration in one call
+version_added: 0.2.0
+author: keyfleet maintainers (@keyfleet)
+description:
+  - Sets each setting as one C(key = value) line, as C(ansible.builtin.lineinfile) would one at a time. The last line
+    that sets a key is replaced (MCollective reads the file top down, so the last one wins), or the line is
+    appended; a setting whose value is null is removed (every line that sets it).
+  - Writes the file once, atomically, with its owner, group and mode set before the content goes in. Client
+    configurations often hold middleware credentials.
+  - Comments and every other line stay as they are, and out of the diff, which shows only the lines of the settings
+    that change (the rest of the file may hold middleware credentials).
+extends_documentation_fragment:
+  - keyfleet.encryption.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  path:
+    description: The configuration file. Created when missing.
+    type: path
+    required: true
+  settings:
+    description: The settings, name to value; a null value removes the setting.
+    type: dict
+    required: true
+  owner:
+    description: Owner of the file, a name or a uid.
+    type: str
+    default: root
+  group:
+    description: Group of the file, a name or a gid. Defaults to the owner's primary group.
+    type: str
+  mode:
+    description: Mode of the file, as an octal string.
+    type: str
+    default: '0640'
+"""
+
+EXAMPLES = r"""
+- name: aes_security in server.cfg
+  keyfleet.encryption.mcollective_settings:
+    path: /etc/mcollective/server.cfg
+    settings:
+      securityprovider: aes_security
+      plugin.aes.serializer: yaml
+      plugin.aes.insecure_learning: null
+"""
+
+RETURN = r"""
+changed_keys:
+  description: The settings that were (or, in check mode, would be) set or removed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import grp
+import os
+import pwd
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+
+
+def apply(lines, settings):
+    """The lines with the settings applied, and the keys that changed."""
+    lines, changed = list(lines), []
+    for key, value in settings.items():
+        pattern = re.compile(r'^\s*%s\s*=' % re.escape(key))
+        at = [i for i, line in enumerate(lines) if pattern.match(line)]
+        if value is None:
+            if at:
+                lines = [line for i, line in enumerate(lines) if i not in at]
+                changed.append(key)
+            continue
+        line = '%s = %s' % (key, value)
+        if not at:
+            lines.append(line)
+        elif lines[at[-1]] != line:
+            lines[at[-1]] = line
+        else:
+            continue
+        changed.append(key)
+    return lines, changed
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type='path', required=True),
+            settings=dict(type='dict', required=True),
+            owner=dict(type='str', default='root'),
+            group=dict(type='str'),
+            mode=dict(type='str', default='0640'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    try:
+        user = pwd.getpwuid(int(p['owner'])) if p['owner'].isdigit() else pwd.getpwnam(p['owner'])
+        gid = (int(p['group']) if p['group'].isdigit() else grp.getgrnam(p['group']).gr_gid) if p['group'] else user.pw_gid
+        mode = int(p['mode'], 8)
+    except (KeyError, ValueError) as e:
+        module.fail_json(msg='owner, group or mode: %s' % e)
+    settings = dict((k, None if v is None else str(v)) for k, v in p['settings'].items())
+    try:
+        with open(p['path']) as f:
+            before = f.read()
+    except FileNotFoundError:
+        before = None
+    except (IOError, OSError) as e:
+        module.fail_json(msg='cannot read %s: %s' % (p['path'], e))
+    lines, changed_keys = apply((before or '').splitlines(), settings)
+    after = '\n'.join(lines) + '\n' if lines else ''
+    content_changed = before is None or bool(changed_keys)
+    attrs_changed = False
+    if not content_changed:
+        st = os.stat(p['path'])
+        attrs_changed = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (user.pw_uid, gid, mode)
+    result = dict(changed=content_changed or attrs_changed, changed_keys=changed_keys)
+    if module._diff and content_changed:
+        # only the lines of the settings that change: the rest of the file may hold middleware credentials
+        touched = re.compile(r'^\s*(%s)\s*=' % '|'.join(re.escape(k) for k in changed_keys)) if changed_keys else None
+
+        def shown(text):
+            return ''.join(line + '\n' for line in text.splitlines() if touched and touched.match(line))
+        result['diff'] = dict(before=shown(before or ''), after=shown(after), before_header=p['path'], after_header=p['path'])
+    if not module.check_mode:
+        try:
+            if content_changed:
+                write_private(p['path'], after, mode, user.pw_uid, gid)
+            elif attrs_changed:
+                os.chown(p['path'], user.pw_uid, gid)
+                os.chmod(p['path'], mode)
+        except OSError as e:
+            module.fail_json(msg='cannot write %s: %s' % (p['path'], e))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible_collections.keyfleet.encryption.plugins.modules import mcollective_settings
+
+SERVER_CFG = """# middleware
+connector = activemq
+plugin.activemq.pool.1.password = secret
+securityprovider = psk
+plugin.aes.insecure_learning = 1
+securityprovider = ssl
+"""
+
+
+def args(path, **settings):
+    return dict(path=str(path), settings=settings, owner=pwd.getpwuid(os.getuid()).pw_name,
+                group=str(os.getgid()), mode='0600')
+
+
+def test_set_replace_the_last_remove_then_nothing(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.write_text(SERVER_CFG)
+    cfg.chmod(0o644)
+    wanted = args(cfg, **{'securityprovider': 'aes_security', 'plugin.aes.serializer': 'yaml',
+                          'plugin.aes.insecure_learning': None})
+    plan = run_module(mcollective_settings, wanted, check_mode=True)
+    assert plan['changed'] and cfg.read_text() == SERVER_CFG
+    # the diff shows the settings that change, not the middleware password beside them
+    assert 'secret' not in repr(plan) and 'plugin.aes.insecure_learning = 1' in plan['diff']['before']
+    done = run_module(mcollective_settings, wanted)
+    assert sorted(done['changed_keys']) == ['plugin.aes.insecure_learning', 'plugin.aes.serializer', 'securityprovider']
+    # the last line that sets a key is the one MCollective uses: that one is replaced, the rest stays
+    assert cfg.read_text() == ('# middleware\nconnector = activemq\nplugin.activemq.pool.1.password = secret\n'
+                               'securityprovider = psk\nsecurityprovider = aes_security\nplugin.aes.serializer = yaml\n')
+    assert stat.S_IMODE(os.stat(str(cfg)).st_mode) == 0o600 and os.stat(str(cfg)).st_gid == os.getgid()
+    again = run_module(mcollective_settings, wanted)
+    assert not again['changed'] and again['changed_keys'] == []
+
+
+def test_a_new_file_gets_its_mode_and_group(tmp_path, run_module):
+    cfg = tmp_path / 'client.cfg'
+    group = grp.getgrgid(os.getgid()).gr_name
+    result = run_module(mcollective_settings, dict(args(cfg, securityprovider='aes_security'), group=group, mode='0640'))
+    assert result['changed'] and cfg.read_text() == 'securityprovider = aes_security\n'
+    assert stat.S_IMODE(os.stat(str(cfg)).st_mode) == 0o640
+    cfg.chmod(0o644)
+    fixed = run_module(mcollective_settings, dict(args(cfg, securityprovider='aes_security'), group=group, mode='0640'))
+    assert fixed['changed'] and fixed['changed_keys'] == [] and stat.S_IMODE(os.stat(str(cfg)).st_mode) == 0o640
