@@ -163,6 +163,18 @@ class Files:
     def __init__(self, module, uid, gid):
         self.module, self.uid, self.gid, self.changed = module, uid, gid, []
 
+    def ensure_dir(self, path, mode):
+        if os.path.isdir(path):
+            st = os.stat(path)
+            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (self.uid, self.gid, mode):
+                return
+        elif not self.module.check_mode:
+            os.makedirs(path, mode)
+        if not self.module.check_mode:
+            os.chown(path, self.uid, self.gid)
+            os.chmod(path, mode)
+        self.changed.append(path)
+
     def ensure(self, path, text, mode, current=None):
         current = read(path) if current is None else current
         if current == text:
@@ -212,16 +224,7 @@ def main():
     files = Files(module, uid, gid)
     result = dict(changed=False, changed_files=[], certificate_due=[], reloaded=False)
     try:
-        if not os.path.isdir(p['dir']):
-            if not module.check_mode:
-                os.makedirs(p['dir'], 0o750)
-                os.chown(p['dir'], uid, gid)
-            files.changed.append(p['dir'])
-        elif (os.stat(p['dir']).st_uid, os.stat(p['dir']).st_gid, stat.S_IMODE(os.stat(p['dir']).st_mode)) != (uid, gid, 0o750):
-            if not module.check_mode:
-                os.chown(p['dir'], uid, gid)
-                os.chmod(p['dir'], 0o750)
-            files.changed.append(p['dir'])
+        files.ensure_dir(p['dir'], 0o750)
         ca = load_certificate(p['ca_cert'], 'ca_cert')
         files.ensure(p['ca_file'], p['ca_cert'], 0o644)
 
