@@ -28,7 +28,7 @@ attributes:
     support: full
 options:
   path:
-    description: The configuration file. Created when missing.
+    description: The configuration file. Created when missing, with its directory (C(0755)).
     type: path
     required: true
   settings:
@@ -143,6 +143,9 @@ def main():
     if not module.check_mode:
         try:
             if content_changed:
+                parent = os.path.dirname(p['path'])
+                if parent and not os.path.isdir(parent):  # as lineinfile's create: a client host without the package yet
+                    os.makedirs(parent, 0o755)
                 write_private(p['path'], after, mode, user.pw_uid, gid)
             elif attrs_changed:
                 os.chown(p['path'], user.pw_uid, gid)

@@ -78,7 +78,7 @@ def run(inventory, log, playbook, out=None):
     print('| node | restarts | gate passed after (s), per stage | stage call on the host (s), per stage |\n|---|---|---|---|')
     for name, n in sorted(nodes.items()):
         print('| %s | %s | %s | %s |' % (name, n['restarts'], ', '.join('%.3f' % g for g in n['gates']),
-                                       ', '.join('%.3f' % g for g in n['host'])))
+                                         ', '.join('%.3f' % g for g in n['host'])))
     result = {'total': total, 'steps': steps, 'nodes': nodes, 'on_hosts': on_hosts}
     if out:
         with open(out, 'w') as f:

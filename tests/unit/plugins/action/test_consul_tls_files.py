@@ -23,7 +23,6 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.keyfleet.encryption.plugins.action import consul_tls_files as action
 from ansible_collections.keyfleet.encryption.plugins.modules import consul_tls_files
-from ansible_collections.keyfleet.encryption.tests.unit.plugins.modules.conftest import run_module  # noqa: F401 (a fixture)
 
 
 def make_ca(name='Consul Agent CA dc1'):

@@ -46,7 +46,7 @@ def test_set_replace_the_last_remove_then_nothing(tmp_path, run_module):
 
 
 def test_a_new_file_gets_its_mode_and_group(tmp_path, run_module):
-    cfg = tmp_path / 'client.cfg'
+    cfg = tmp_path / 'etc' / 'client.cfg'
     group = grp.getgrgid(os.getgid()).gr_name
     result = run_module(mcollective_settings, dict(args(cfg, securityprovider='aes_security'), group=group, mode='0640'))
     assert result['changed'] and cfg.read_text() == 'securityprovider = aes_security\n'
