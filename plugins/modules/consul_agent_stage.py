@@ -411,6 +411,7 @@ def main():
                                         expect_raft=state['server'])
         result['gate_before_seconds'] = waited
         if problems:
+            result['changed'] = False  # the refusal comes before any write
             fail('%s: the cluster is not whole, so this agent does not go down; nothing was written. After %.1f s: %s'
                  % (state['node_name'], waited, '; '.join(problems)))
 

@@ -158,7 +158,7 @@ def test_a_cluster_not_whole_stops_before_anything_is_written(lab, run_module):
     lab['agent'].unhealthy = True
     result = run_module(consul_agent_stage, lab['args'])
     assert result['failed'] and 'the cluster is not whole' in result['msg'] and 'node2 is failed' in result['msg']
-    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == []
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == [] and not result['changed']
 
 
 def test_an_agent_that_refuses_the_token_stops_before_anything_is_written(lab, run_module):
