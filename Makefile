@@ -20,13 +20,14 @@ export PY_COLORS := 0
 export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/tests/lab/connection_plugins
 export ANSIBLE_PIPELINING := True
 
-.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-fleet bench-aspera clean
+.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-fleet bench-client-rpc bench-aspera clean
 
 help:
 	@echo "make demo   build the lab, take a running Consul cluster to gossip encryption and TLS (3 restarts)"
 	@echo "make test   ansible-lint, ansible-test sanity + units, every molecule scenario (tests/lab/test.sh)"
 	@echo "make bench  measure the running-cluster migrations (docs/consul-gossip.md, docs/consul-tls.md)"
 	@echo "make bench-fleet  the Consul upshift at fleet scale, an earlier commit against this one (docs/consul-benchmark.md)"
+	@echo "make bench-client-rpc  failed client calls during the upshift, by restart window (docs/consul-benchmark.md)"
 	@echo "make bench-aspera  keystores of 1,000 users, one call against a loop (docs/aspera.md)"
 
 deps:
@@ -62,6 +63,9 @@ bench: lab collection
 
 bench-fleet: lab collection
 	tests/lab/bench-fleet.sh
+
+bench-client-rpc: lab collection
+	tests/lab/bench-client-rpc.sh
 
 bench-aspera: lab collection
 	tests/lab/bench-aspera.sh
