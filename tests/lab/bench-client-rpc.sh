@@ -10,28 +10,14 @@ cd "$(dirname "$0")/../.."
 top=$PWD
 clients=${BENCH_RPC_CLIENTS:-4}
 work=$(mktemp -d)
-image=${KEYFLEET_LAB_IMAGE:-localhost/keyfleet-lab}:latest
-cleanup() {
-  podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-unset ANSIBLE_CONNECTION_PLUGINS ANSIBLE_PIPELINING
-export ANSIBLE_VAULT_PASSWORD_FILE=$top/tests/lab/vault-password ANSIBLE_FORCE_COLOR=0 KEYFLEET_ESCROW_FILE=$work/escrow.vault
+# shellcheck source=tests/lab/bench-cluster.sh
+. tests/lab/bench-cluster.sh
+trap 'bench_rm; rm -rf "$work"' EXIT
+export KEYFLEET_ESCROW_FILE=$work/escrow.vault ANSIBLE_COLLECTIONS_PATH=$work/coll
 mkdir -p "$work/coll/ansible_collections/keyfleet"
 ln -s "$top" "$work/coll/ansible_collections/keyfleet/encryption"
-export ANSIBLE_COLLECTIONS_PATH=$work/coll
-podman network exists keyfleet-bench || podman network create keyfleet-bench >/dev/null
-podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
-
 n=$((3 + clients)) inv=$work/inventory.yml
-printf 'consul:\n  vars:\n    ansible_connection: containers.podman.podman\n    ansible_python_interpreter: /usr/bin/python3\n    lab_consul_servers: [bench1, bench2, bench3]\n  hosts:\n' > "$inv"
-for i in $(seq 1 $n); do
-  podman run -d --name "bench$i" --hostname "bench$i" --network keyfleet-bench --systemd always \
-    --label keyfleet-bench "$image" /sbin/init >/dev/null
-  printf '    bench%d:\n' "$i" >> "$inv"
-done
-ansible-playbook -i "$inv" tests/lab/playbooks/consul_cluster.yml >/dev/null
+bench_cluster "$clients" "$inv"
 
 for i in $(seq 4 $n); do
   podman exec -d "bench$i" bash -c 'while true; do

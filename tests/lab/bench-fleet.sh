@@ -4,38 +4,29 @@
 # Consul 1.8.7, with the standard containers.podman.podman connection (no pipelining):
 #   - a pinned earlier commit (BENCH_BASE) and this checkout, on 3 servers + 2 clients;
 #   - this checkout on 3 servers + each of BENCH_CLIENTS clients (default 2 6 12).
-# Containers bench1..benchN on the network keyfleet-bench: apart from the molecule scenarios' names.
+# Containers and cluster: tests/lab/bench-cluster.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$PWD
 base=${BENCH_BASE:-204f25a}
 work=$(mktemp -d)
-image=${KEYFLEET_LAB_IMAGE:-localhost/keyfleet-lab}:latest
+# shellcheck source=tests/lab/bench-cluster.sh
+. tests/lab/bench-cluster.sh
 cleanup() {
-  podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
+  bench_rm
   git worktree remove --force "$work/base" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-unset ANSIBLE_CONNECTION_PLUGINS ANSIBLE_PIPELINING
-export ANSIBLE_VAULT_PASSWORD_FILE=$top/tests/lab/vault-password ANSIBLE_FORCE_COLOR=0
 
 git worktree add -q --detach "$work/base" "$base"
 for c in base new; do mkdir -p "$work/coll-$c/ansible_collections/keyfleet"; done
 ln -s "$work/base" "$work/coll-base/ansible_collections/keyfleet/encryption"
 ln -s "$top" "$work/coll-new/ansible_collections/keyfleet/encryption"
-podman network exists keyfleet-bench || podman network create keyfleet-bench >/dev/null
 
 cluster() {  # CLIENTS: a fresh unencrypted cluster of 3 servers and CLIENTS clients; prints its inventory
-  local n=$(( 3 + $1 )) inv=$work/inventory-$1.yml
-  podman ps -aq --filter label=keyfleet-bench | xargs -r podman rm -f -t 0 >/dev/null 2>&1 || true
-  printf 'consul:\n  vars:\n    ansible_connection: containers.podman.podman\n    ansible_python_interpreter: /usr/bin/python3\n    lab_consul_servers: [bench1, bench2, bench3]\n  hosts:\n' > "$inv"
-  for i in $(seq 1 $n); do
-    podman run -d --name "bench$i" --hostname "bench$i" --network keyfleet-bench --systemd always \
-      --label keyfleet-bench "$image" /sbin/init >/dev/null
-    printf '    bench%d:\n' "$i" >> "$inv"
-  done
-  ANSIBLE_COLLECTIONS_PATH=$work/coll-new ansible-playbook -i "$inv" tests/lab/playbooks/consul_cluster.yml >/dev/null
+  local inv=$work/inventory-$1.yml
+  ANSIBLE_COLLECTIONS_PATH=$work/coll-new bench_cluster "$1" "$inv"
   echo "$inv"
 }
 
