@@ -7,8 +7,31 @@
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
+import stat
 import tempfile
+
+
+def owner_ids(owner, group=None):
+    """(uid, gid) of a user and group given by name or number; no group: the user's primary group.
+    Raises KeyError for a user or group the host does not have."""
+    user = pwd.getpwuid(int(owner)) if str(owner).isdigit() else pwd.getpwnam(owner)
+    if not group:
+        return user.pw_uid, user.pw_gid
+    return user.pw_uid, int(group) if str(group).isdigit() else grp.getgrnam(group).gr_gid
+
+
+def attrs_differ(path, uid, gid, mode):
+    """Whether ``path`` has another owner, group or mode."""
+    st = os.stat(path)
+    return (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, mode)
+
+
+def set_attrs(path, uid, gid, mode):
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
 
 
 def write_private(path, text, mode=0o600, uid=0, gid=0):

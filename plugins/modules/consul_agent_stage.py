@@ -216,11 +216,8 @@ seconds:
   type: float
 """
 
-import grp
 import json
 import os
-import pwd
-import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -230,7 +227,7 @@ from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import
     binary_version, leader_name, read_local_keyring, tls_settings, wait_healthy)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
-from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
 MODE = 0o640
 REQUIRED = {
@@ -248,10 +245,7 @@ class Fragment:
         self.current = read_current(path)
         self.keys = changed_keys(self.current or {}, desired)
         self.content_changed = self.current is None or bool(self.keys)
-        self.attrs_changed = False
-        if not self.content_changed:
-            st = os.stat(path)
-            self.attrs_changed = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (uid, gid, MODE)
+        self.attrs_changed = not self.content_changed and attrs_differ(path, uid, gid, MODE)
 
     @property
     def text(self):
@@ -267,13 +261,12 @@ class Fragment:
         if self.content_changed:
             write_private(self.path, self.text, MODE, self.uid, self.gid)
         elif self.attrs_changed:
-            os.chown(self.path, self.uid, self.gid)
-            os.chmod(self.path, MODE)
+            set_attrs(self.path, self.uid, self.gid, MODE)
 
 
 def ids(module, owner, group):
     try:
-        return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
+        return owner_ids(owner, group)
     except KeyError as e:
         module.fail_json(msg='no such user or group on the host: %s' % e)
 

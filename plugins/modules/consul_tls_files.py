@@ -136,17 +136,14 @@ reloaded:
   type: bool
 """
 
-import grp
 import os
-import pwd
-import stat
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import (
     CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, TLSError, certificate_problems, load_certificate, load_key, new_key_pem,
     signing_request_pem)
-from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
 
 def read(path):
@@ -164,26 +161,22 @@ class Files:
         self.module, self.uid, self.gid, self.changed = module, uid, gid, []
 
     def ensure_dir(self, path, mode):
-        if os.path.isdir(path):
-            st = os.stat(path)
-            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (self.uid, self.gid, mode):
-                return
-        elif not self.module.check_mode:
-            os.makedirs(path, mode)
+        exists = os.path.isdir(path)
+        if exists and not attrs_differ(path, self.uid, self.gid, mode):
+            return
         if not self.module.check_mode:
-            os.chown(path, self.uid, self.gid)
-            os.chmod(path, mode)
+            if not exists:
+                os.makedirs(path, mode)
+            set_attrs(path, self.uid, self.gid, mode)
         self.changed.append(path)
 
-    def ensure(self, path, text, mode, current=None):
-        current = read(path) if current is None else current
+    def ensure(self, path, text, mode, current):
+        """``current``: what the file holds now (None: no file)."""
         if current == text:
-            st = os.stat(path)
-            if (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (self.uid, self.gid, mode):
+            if not attrs_differ(path, self.uid, self.gid, mode):
                 return
             if not self.module.check_mode:
-                os.chown(path, self.uid, self.gid)
-                os.chmod(path, mode)
+                set_attrs(path, self.uid, self.gid, mode)
         elif not self.module.check_mode:
             write_private(path, text, mode, self.uid, self.gid)
         self.changed.append(path)
@@ -218,7 +211,7 @@ def main():
         module.fail_json(msg='ca_key is for the controller: run keyfleet.encryption.consul_tls_files as a task, '
                              'where its action plugin signs and keeps the CA key off the agent')
     try:
-        uid, gid = pwd.getpwnam(p['owner']).pw_uid, grp.getgrnam(p['group']).gr_gid
+        uid, gid = owner_ids(p['owner'], p['group'])
     except KeyError as e:
         module.fail_json(msg='no such user or group on the host: %s' % e)
     files = Files(module, uid, gid)
@@ -226,14 +219,11 @@ def main():
     try:
         files.ensure_dir(p['dir'], 0o750)
         ca = load_certificate(p['ca_cert'], 'ca_cert')
-        files.ensure(p['ca_file'], p['ca_cert'], 0o644)
+        files.ensure(p['ca_file'], p['ca_cert'], 0o644, read(p['ca_file']))
 
-        key_pem = read(p['key_file'])
-        if key_pem is None:
-            key_pem = new_key_pem()
-            files.ensure(p['key_file'], key_pem, 0o640, current='')
-        else:
-            files.ensure(p['key_file'], key_pem, 0o640, current=key_pem)
+        current_key = read(p['key_file'])
+        key_pem = new_key_pem() if current_key is None else current_key
+        files.ensure(p['key_file'], key_pem, 0o640, current_key)
         key = load_key(key_pem, p['key_file'])
 
         cert_pem = p['certificate'] or read(p['cert_file'])
@@ -244,7 +234,7 @@ def main():
         if p['certificate']:
             if due:  # what the controller signed must fit this agent, or nothing is written
                 module.fail_json(msg='the signed certificate does not fit this agent: %s' % '; '.join(due))
-            files.ensure(p['cert_file'], cert_pem, 0o644)
+            files.ensure(p['cert_file'], cert_pem, 0o644, read(p['cert_file']))
         elif due:
             result['certificate_due'] = due
             files.changed.append(p['cert_file'])

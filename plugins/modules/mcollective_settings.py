@@ -66,15 +66,12 @@ changed_keys:
   elements: str
 """
 
-import grp
 import os
-import pwd
 import re
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
 
 def apply(lines, settings):
@@ -112,8 +109,7 @@ def main():
     )
     p = module.params
     try:
-        user = pwd.getpwuid(int(p['owner'])) if p['owner'].isdigit() else pwd.getpwnam(p['owner'])
-        gid = (int(p['group']) if p['group'].isdigit() else grp.getgrnam(p['group']).gr_gid) if p['group'] else user.pw_gid
+        uid, gid = owner_ids(p['owner'], p['group'])
         mode = int(p['mode'], 8)
     except (KeyError, ValueError) as e:
         module.fail_json(msg='owner, group or mode: %s' % e)
@@ -128,10 +124,7 @@ def main():
     lines, changed_keys = apply((before or '').splitlines(), settings)
     after = '\n'.join(lines) + '\n' if lines else ''
     content_changed = before is None or bool(changed_keys)
-    attrs_changed = False
-    if not content_changed:
-        st = os.stat(p['path'])
-        attrs_changed = (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) != (user.pw_uid, gid, mode)
+    attrs_changed = not content_changed and attrs_differ(p['path'], uid, gid, mode)
     result = dict(changed=content_changed or attrs_changed, changed_keys=changed_keys)
     if module._diff and content_changed:
         # only the lines of the settings that change: the rest of the file may hold middleware credentials
@@ -146,10 +139,9 @@ def main():
                 parent = os.path.dirname(p['path'])
                 if parent and not os.path.isdir(parent):  # as lineinfile's create: a client host without the package yet
                     os.makedirs(parent, 0o755)
-                write_private(p['path'], after, mode, user.pw_uid, gid)
+                write_private(p['path'], after, mode, uid, gid)
             elif attrs_changed:
-                os.chown(p['path'], user.pw_uid, gid)
-                os.chmod(p['path'], mode)
+                set_attrs(p['path'], uid, gid, mode)
         except OSError as e:
             module.fail_json(msg='cannot write %s: %s' % (p['path'], e))
     module.exit_json(**result)
