@@ -8,16 +8,23 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: escrow
 author: keyfleet maintainers (@keyfleet)
-short_description: Named secrets generated once and kept in an Ansible Vault encrypted escrow file
+short_description: Named secrets generated once and escrowed in an Ansible Vault file or an OpenBao / Vault KV engine
 version_added: 0.1.0
 description:
-  - Returns the secret stored under each name in the escrow file on the controller.
+  - Returns the secret stored under each name in the escrow - by default an Ansible Vault encrypted file on the
+    controller, or with O(backend=kv) a KV version 2 engine of OpenBao or HashiCorp Vault (docs/escrow.md).
   - A name the escrow does not hold yet is generated, written to the escrow file and only then returned,
     so no host can receive a secret that is not escrowed. Afterwards the value never changes.
   - The file is encrypted with Ansible Vault, using the vault secrets the play runs with
     (C(--vault-id), C(--vault-password-file), E(ANSIBLE_VAULT_PASSWORD_FILE)). Without one the lookup fails.
   - The file is written atomically with mode V(0600), under an exclusive lock, so forks asking at the
     same time all get the same value.
+  - With O(backend=kv) each secret is one KV secret at O(kv_path)/<name> of the engine at O(engine_mount_point). It is
+    written with check-and-set (C(cas=0) to create), so controllers that race to generate it all get the one written
+    first. The server, its seal and the token's capabilities on the path are checked each time the escrow is opened,
+    so a server that is down or sealed, or a token without permission, stops the run at its first escrow lookup.
+    Connection and authentication options (token, AppRole and the others) are those of community.hashi_vault, with
+    the same environment variables and variables. It needs the Python library C(hvac) on the controller.
   - Check mode does not change this; a secret asked for in check mode is generated and escrowed, so
     the plan shows and later applies one and the same value.
 options:
@@ -91,7 +98,52 @@ options:
       - name: keyfleet_escrow_file
     env:
       - name: KEYFLEET_ESCROW_FILE
+  file_persistent:
+    description:
+      - Under AWX, Automation Platform or ansible-runner (the extra var C(awx_job_id) or C(tower_job_id), or
+        E(AWX_ISOLATED_DATA_DIR) in the environment) a job runs in a throw-away environment, and an escrow file that
+        does not exist yet would be created there and lost with the only copy of the keys. The lookup then stops
+        unless O(file) is on storage that outlives the job and this option says so. Use O(backend=kv) instead.
+    type: bool
+    default: false
+    vars:
+      - name: keyfleet_escrow_file_persistent
+  backend:
+    description:
+      - Where the escrow lives. V(file) is O(file). V(kv) is a KV version 2 engine of OpenBao or HashiCorp Vault.
+    type: str
+    default: file
+    choices: [file, kv]
+    vars:
+      - name: keyfleet_escrow_backend
+    env:
+      - name: KEYFLEET_ESCROW_BACKEND
+  engine_mount_point:
+    description: With O(backend=kv), the mount point of the KV version 2 engine.
+    type: str
+    default: secret
+    vars:
+      - name: keyfleet_escrow_engine_mount_point
+    env:
+      - name: KEYFLEET_ESCROW_ENGINE_MOUNT_POINT
+  kv_path:
+    description:
+      - With O(backend=kv), the path under O(engine_mount_point) that holds the escrow; each secret is C(<kv_path>/<name>).
+      - The token needs create, read and update on C(<mount>/data/<kv_path>/*), and read and list on
+        C(<mount>/metadata/<kv_path>/*). It never needs delete or destroy - the escrow never removes a version.
+    type: str
+    default: keyfleet
+    vars:
+      - name: keyfleet_escrow_kv_path
+    env:
+      - name: KEYFLEET_ESCROW_KV_PATH
+extends_documentation_fragment:
+  - community.hashi_vault.connection
+  - community.hashi_vault.connection.plugins
+  - community.hashi_vault.auth
+  - community.hashi_vault.auth.plugins
 notes:
+  - The connection and auth options apply only to O(backend=kv).
   - Keep the escrow file and its vault password backed up. They are the only copy of keys that
     cannot be changed later (for example a Resilio master password).
 """
@@ -107,6 +159,17 @@ EXAMPLES = r"""
     consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key', generation='2026-11') }}"
   no_log: true
 
+- name: The same key, escrowed in OpenBao through an AppRole (what an AWX credential gives)
+  ansible.builtin.set_fact:
+    consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key') }}"
+  no_log: true
+  vars:
+    keyfleet_escrow_backend: kv
+    ansible_hashi_vault_url: https://bao.example.com:8200
+    ansible_hashi_vault_ca_cert: /etc/pki/bao-ca.pem
+    ansible_hashi_vault_auth_method: approle
+    # ansible_hashi_vault_role_id and _secret_id, or ANSIBLE_HASHI_VAULT_ROLE_ID / _SECRET_ID in the environment
+
 - name: A 40 character password
   ansible.builtin.debug:
     msg: "{{ lookup('keyfleet.encryption.escrow', 'redis_password', kind='password', length=40) | length }}"
@@ -119,24 +182,79 @@ _raw:
   elements: str
 """
 
+import os
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError, open_escrow
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import (
+    EscrowError,
+    KVEscrow,
+    ephemeral_controller,
+    open_escrow,
+)
+
+display = Display()
 
 
 class LookupModule(LookupBase):
 
     def open_escrow(self, variables, **direct):
-        """The escrow of this run. The one place its path is resolved: the action plugins call it too.
+        """The escrow of this run. The one place its backend and path are resolved: the action plugins call it too.
 
         The path may be a template ("{{ playbook_dir }}/escrow.vault"), as any other variable.
         """
         self.set_options(var_options=variables, direct=direct)
+        if self.get_option('backend') == 'kv':
+            return self._open_kv()
         path = self.get_option('file')  # type str: templated first, then made absolute by the escrow
         if self._templar is not None:
             path = self._templar.template(path)
-        return open_escrow(self._loader, path)
+        escrow = open_escrow(self._loader, path)
+        job = ephemeral_controller(variables, os.environ)
+        if job and not escrow.exists() and not self.get_option('file_persistent'):
+            raise EscrowError('this run is a job of %s, which runs in a throw-away environment: the escrow file %s does '
+                              'not exist and would be created there and lost with the only copy of the keys. Use '
+                              'keyfleet_escrow_backend=kv (OpenBao / Vault), or put the file on storage that outlives the '
+                              'job and set keyfleet_escrow_file_persistent=true (docs/escrow.md).' % (job, escrow.path))
+        return escrow
+
+    def _open_kv(self):
+        """A logged-in client with community.hashi_vault's connection and auth options, checked before use."""
+        from ansible_collections.community.hashi_vault.plugins.module_utils._authenticator import HashiVaultAuthenticator
+        from ansible_collections.community.hashi_vault.plugins.module_utils._connection_options import HashiVaultConnectionOptions
+        from ansible_collections.community.hashi_vault.plugins.module_utils._hashi_vault_common import (
+            HashiVaultHelper,
+            HashiVaultHVACError,
+            HashiVaultOptionAdapter,
+            HashiVaultValueError,
+        )
+
+        try:
+            helper = HashiVaultHelper()
+        except HashiVaultHVACError as e:
+            raise EscrowError('keyfleet_escrow_backend=kv needs the Python library hvac on the controller '
+                              '(meta/execution-environment.yml lists it): %s' % e.msg)
+        adapter = HashiVaultOptionAdapter.from_ansible_plugin(self)
+        connection = HashiVaultConnectionOptions(adapter, lambda action: None)
+        try:
+            connection.process_connection_options()
+        except HashiVaultValueError as e:
+            raise EscrowError('the KV escrow connection options are not valid: %s' % e)
+        if not self.get_option('url'):
+            raise EscrowError('keyfleet_escrow_backend=kv needs the server url: ansible_hashi_vault_url, '
+                              'ANSIBLE_HASHI_VAULT_ADDR or VAULT_ADDR')
+        client = helper.get_vault_client(**connection.get_hvac_connection_options())
+        escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), self.get_option('url'))
+        authenticator = HashiVaultAuthenticator(adapter, display.warning, display.deprecated)
+        try:
+            authenticator.validate()
+            escrow.login(authenticator.authenticate, self.get_option('auth_method'))
+        except (NotImplementedError, HashiVaultValueError) as e:
+            raise EscrowError('%s: %s' % (escrow, e))
+        escrow.probe()
+        return escrow
 
     def run(self, terms, variables=None, **kwargs):
         try:

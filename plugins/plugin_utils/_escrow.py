@@ -15,6 +15,7 @@ Private to this collection: the interface may change without notice.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import fcntl
 import json
@@ -65,7 +66,173 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-class Escrow:
+class _Operations:
+    """What an escrow does with a secret, whatever stores it.
+
+    Each operation is an ``update(entry)`` returning ``(result, entry to store or None)``; a backend runs it
+    on the freshest entry under its own exclusion (a file lock, or a KV check-and-set write that is retried
+    when another controller wrote first), so "generate once" holds across forks and across machines.
+    """
+
+    def _transact(self, name, update):  # pragma: no cover - each backend has its own
+        raise NotImplementedError
+
+    @staticmethod
+    def _check(entry, name, kind):
+        if not name or not isinstance(name, str):
+            raise EscrowError('escrow secret names must be non-empty strings, got %r' % (name,))
+        if entry is not None and entry.get('kind') != kind:
+            raise EscrowError('escrow secret %r is of kind %r, not %r; use another name or the same kind'
+                              % (name, entry.get('kind'), kind))
+        return entry
+
+    @staticmethod
+    def _replace(entry, value, generation=None):
+        """Make ``value`` current; the value it replaces is kept in ``previous``, never dropped."""
+        entry.setdefault('previous', []).append(
+            dict((k, entry[k]) for k in ('value', 'created', 'generation') if k in entry))
+        entry.update(value=value, created=_now())
+        if generation is None:
+            entry.pop('generation', None)
+        else:
+            entry['generation'] = generation
+
+    @staticmethod
+    def _refuse_used(entry, name, generation):
+        """A rotation id rotates once, never again (A, B, then A is refused)."""
+        if any(p.get('generation') == generation for p in entry.get('previous', [])):
+            raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
+                              'Choose a new one.' % (generation, name))
+
+    def get(self, name, kind, length=None, chars=None, generation=None):
+        """The secret ``name``; generated and stored first if the escrow does not hold it.
+
+        With ``generation`` (a rotation id chosen by the operator), a stored secret of another
+        generation is replaced by a new one and kept in its ``previous`` list; asking again with
+        the same generation returns the same value, so a rotation is done once however often it runs.
+        """
+        def update(entry):
+            entry = self._check(entry, name, kind)
+            if entry is not None and 'value' not in entry:
+                raise EscrowError('escrow secret %r holds only the pending rotation %r: run that rotation to its end first'
+                                  % (name, entry['pending'].get('generation')))
+            if entry is not None:
+                if generation is None or entry.get('generation') == generation:
+                    return entry['value'], None
+                self._refuse_used(entry, name, generation)
+                self._replace(entry, generate(kind, length, chars), generation)
+                return entry['value'], entry
+            entry = {'kind': kind, 'value': generate(kind, length, chars), 'created': _now(), 'previous': []}
+            if generation is not None:
+                entry['generation'] = generation
+            return entry['value'], entry
+
+        return self._transact(name, update)
+
+    def pending(self, name, kind, generation, store=True):
+        """The new value of rotation ``generation``, kept apart from the current value until ``promote``.
+
+        Until every host uses it, the current value stays what every other run reads, so a rotation that
+        stops half-way (or a check-mode run) leaves nothing that later runs would take for the key in use.
+        The same generation returns the same value (a stopped rotation resumes); with ``store=False`` (check
+        mode) a new value is made but not stored.
+        """
+        def update(entry):
+            # A key the escrow never held (one given by hand) can be rotated away from all the same.
+            entry = self._check(entry, name, kind) or {'kind': kind, 'previous': []}
+            if 'value' in entry and entry.get('generation') == generation:
+                return entry['value'], None
+            self._refuse_used(entry, name, generation)
+            waiting = entry.get('pending')
+            if waiting and waiting.get('generation') == generation:
+                return waiting['value'], None
+            if waiting:
+                raise EscrowError('rotation %r of escrow secret %r is not finished (its key is not in use everywhere yet); '
+                                  'run it again with that rotation id before starting %r.'
+                                  % (waiting.get('generation'), name, generation))
+            value = generate(kind)
+            if not store:
+                return value, None
+            entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
+            return value, entry
+
+        return self._transact(name, update)
+
+    def promote(self, name, kind, generation):
+        """Rotation ``generation`` is done: its value becomes current, the old one is kept as previous."""
+        def update(entry):
+            entry = self._check(entry, name, kind)
+            if entry is not None and entry.get('generation') == generation and not entry.get('pending'):
+                return entry['value'], None
+            waiting = (entry or {}).get('pending') or {}
+            if waiting.get('generation') != generation:
+                raise EscrowError('escrow secret %r has no pending rotation %r to finish' % (name, generation))
+            if 'value' in entry:
+                self._replace(entry, waiting['value'], generation)
+            else:
+                entry.update(value=waiting['value'], created=_now(), generation=generation)
+            del entry['pending']
+            return entry['value'], entry
+
+        return self._transact(name, update)
+
+    def read(self, name, kind):
+        """The stored value of ``name``, or None; never generates."""
+        return self._transact(name, lambda entry: ((self._check(entry, name, kind) or {}).get('value'), None))
+
+    def history(self, name, kind):
+        """The stored value of ``name`` and its previous values, newest first; [] when not stored."""
+        def read(entry):
+            entry = self._check(entry, name, kind)
+            if entry is None:
+                return [], None
+            return [entry['value']] + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], None
+        return self._transact(name, read)
+
+    def put(self, name, kind, value):
+        """Store ``value`` under ``name`` (made elsewhere, for example by community.crypto).
+
+        A different stored value is replaced and kept in ``previous``. Returns the value.
+        """
+        if not isinstance(value, str) or not value:
+            raise EscrowError('escrow secret %r: the value to store must be a non-empty string' % (name,))
+
+        def update(entry):
+            entry = self._check(entry, name, kind)
+            if entry is None:
+                return value, {'kind': kind, 'value': value, 'created': _now(), 'previous': []}
+            if entry['value'] == value:
+                return value, None
+            self._replace(entry, value)
+            return value, entry
+
+        return self._transact(name, update)
+
+    # -- whole entries, for copying one escrow into another ---------------
+    def names(self):  # pragma: no cover - each backend has its own
+        raise NotImplementedError
+
+    def entry(self, name):
+        """The whole stored entry of ``name`` (value, generation, previous values, pending rotation), or None."""
+        return self._transact(name, lambda entry: (copy.deepcopy(entry), None))
+
+    def adopt(self, name, entry):
+        """Store ``entry`` as it is where ``name`` is not stored; True if written.
+
+        An identical entry is left as it is (a copy that stopped half-way resumes); a different one is
+        refused, never overwritten: the two escrows disagree and the operator must decide which is right.
+        """
+        def update(current):
+            if current is None:
+                return True, copy.deepcopy(entry)
+            if current == entry:
+                return False, None
+            raise EscrowError('escrow secret %r is stored in both escrows with different values or history; nothing '
+                              'was overwritten. Compare the two and remove the wrong one by hand.' % (name,))
+        return self._transact(name, update)
+
+
+class Escrow(_Operations):
     """The escrow file at ``path``.
 
     ``codec`` turns the JSON bytes into Vault text and back (a VaultCodec with the vault secrets of
@@ -73,10 +240,15 @@ class Escrow:
     followed: the file the link points to is the one rewritten, the link stays.
     """
 
+    backend = 'file'
+
     def __init__(self, path, codec):
         self.path = os.path.realpath(os.path.abspath(os.path.expanduser(path)))
         self._codec = codec
         self._opened = None  # what the codec says about the file as last read (None: no file yet)
+
+    def __str__(self):
+        return 'escrow file %s' % self.path
 
     # -- file handling -----------------------------------------------------
     def _lock(self):
@@ -140,141 +312,183 @@ class Escrow:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
-    # -- public interface --------------------------------------------------
-    @staticmethod
-    def _check(data, name, kind):
-        if not name or not isinstance(name, str):
-            raise EscrowError('escrow secret names must be non-empty strings, got %r' % (name,))
-        entry = data['secrets'].get(name)
-        if entry is not None and entry.get('kind') != kind:
-            raise EscrowError('escrow secret %r is of kind %r, not %r; use another name or the same kind'
-                              % (name, entry.get('kind'), kind))
-        return entry
-
-    @staticmethod
-    def _replace(entry, value, generation=None):
-        """Make ``value`` current; the value it replaces is kept in ``previous``, never dropped."""
-        entry.setdefault('previous', []).append(
-            dict((k, entry[k]) for k in ('value', 'created', 'generation') if k in entry))
-        entry.update(value=value, created=_now())
-        if generation is None:
-            entry.pop('generation', None)
-        else:
-            entry['generation'] = generation
-
-    @staticmethod
-    def _refuse_used(entry, name, generation):
-        """A rotation id rotates once, never again (A, B, then A is refused)."""
-        if any(p.get('generation') == generation for p in entry.get('previous', [])):
-            raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
-                              'Choose a new one.' % (generation, name))
-
-    def get(self, name, kind, length=None, chars=None, generation=None):
-        """The secret ``name``; generated and stored first if the escrow does not hold it.
-
-        With ``generation`` (a rotation id chosen by the operator), a stored secret of another
-        generation is replaced by a new one and kept in its ``previous`` list; asking again with
-        the same generation returns the same value, so a rotation is done once however often it runs.
-        """
-        def update(data):
-            entry = self._check(data, name, kind)
-            if entry is not None and 'value' not in entry:
-                raise EscrowError('escrow secret %r holds only the pending rotation %r: run that rotation to its end first'
-                                  % (name, entry['pending'].get('generation')))
+    def _transact(self, name, update):
+        def on_data(data):
+            result, entry = update(data['secrets'].get(name))
             if entry is not None:
-                if generation is None or entry.get('generation') == generation:
-                    return entry['value'], False
-                self._refuse_used(entry, name, generation)
-                self._replace(entry, generate(kind, length, chars), generation)
-                return entry['value'], True
-            entry = {'kind': kind, 'value': generate(kind, length, chars), 'created': _now(), 'previous': []}
-            if generation is not None:
-                entry['generation'] = generation
-            data['secrets'][name] = entry
-            return entry['value'], True
+                data['secrets'][name] = entry
+            return result, entry is not None
+        return self._locked(on_data)
 
-        return self._locked(update)
+    def names(self):
+        return self._locked(lambda data: (sorted(data['secrets']), False))
 
-    def pending(self, name, kind, generation, store=True):
-        """The new value of rotation ``generation``, kept apart from the current value until ``promote``.
+    def exists(self):
+        return os.path.exists(self.path)
 
-        Until every host uses it, the current value stays what every other run reads, so a rotation that
-        stops half-way (or a check-mode run) leaves nothing that later runs would take for the key in use.
-        The same generation returns the same value (a stopped rotation resumes); with ``store=False`` (check
-        mode) a new value is made but not stored.
-        """
-        def update(data):
-            # A key the escrow never held (one given by hand) can be rotated away from all the same.
-            entry = self._check(data, name, kind) or {'kind': kind, 'previous': []}
-            if 'value' in entry and entry.get('generation') == generation:
-                return entry['value'], False
-            self._refuse_used(entry, name, generation)
-            waiting = entry.get('pending')
-            if waiting and waiting.get('generation') == generation:
-                return waiting['value'], False
-            if waiting:
-                raise EscrowError('rotation %r of escrow secret %r is not finished (its key is not in use everywhere yet); '
-                                  'run it again with that rotation id before starting %r.'
-                                  % (waiting.get('generation'), name, generation))
-            value = generate(kind)
-            if not store:
-                return value, False
-            entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
-            data['secrets'][name] = entry
-            return value, True
+    def probe(self):
+        """Stop now, before any host changes, if the file cannot be opened with this run's vault secrets."""
+        if os.path.exists(self.path):
+            self._locked(lambda data: (None, False))
 
-        return self._locked(update)
 
-    def promote(self, name, kind, generation):
-        """Rotation ``generation`` is done: its value becomes current, the old one is kept as previous."""
-        def update(data):
-            entry = self._check(data, name, kind)
-            if entry is not None and entry.get('generation') == generation and not entry.get('pending'):
-                return entry['value'], False
-            waiting = (entry or {}).get('pending') or {}
-            if waiting.get('generation') != generation:
-                raise EscrowError('escrow secret %r has no pending rotation %r to finish' % (name, generation))
-            if 'value' in entry:
-                self._replace(entry, waiting['value'], generation)
-            else:
-                entry.update(value=waiting['value'], created=_now(), generation=generation)
-            del entry['pending']
-            return entry['value'], True
+class KVEscrow(_Operations):
+    """The escrow in an OpenBao / HashiCorp Vault KV version 2 engine: one KV secret per escrow secret.
 
-        return self._locked(update)
+    ``client`` is an authenticated hvac client. Each secret is stored at ``<path>/<name>`` of the engine
+    mounted at ``mount_point``, as the same entry the file keeps (kind, value, generation, created, previous
+    values, a pending rotation), so values and history survive a copy either way and do not depend on the
+    engine's max_versions. Every write is a check-and-set on the version read (``cas=0`` creates), so two
+    controllers that race to generate a secret both end up with the one that was written first.
+    Nothing here deletes or destroys a version.
+    """
 
-    def read(self, name, kind):
-        """The stored value of ``name``, or None; never generates."""
-        return self._locked(lambda data: ((self._check(data, name, kind) or {}).get('value'), False))
+    backend = 'kv'
+    CAS_ATTEMPTS = 20
+    NEEDED = ('create', 'read', 'update')
 
-    def history(self, name, kind):
-        """The stored value of ``name`` and its previous values, newest first; [] when not stored."""
-        def read(data):
-            entry = self._check(data, name, kind)
-            if entry is None:
-                return [], False
-            return [entry['value']] + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], False
-        return self._locked(read)
+    def __init__(self, client, mount_point='secret', path='keyfleet', url=None):
+        self._client = client
+        self.mount_point = (mount_point or '').strip('/')
+        self.prefix = (path or '').strip('/')
+        self.url = url or getattr(client, 'url', None)
+        if not self.mount_point or not self.prefix:
+            raise EscrowError('the KV escrow needs an engine mount point and a path, got %r and %r' % (mount_point, path))
 
-    def put(self, name, kind, value):
-        """Store ``value`` under ``name`` (made elsewhere, for example by community.crypto).
+    def __str__(self):
+        return 'KV escrow %s/%s at %s' % (self.mount_point, self.prefix, self.url)
 
-        A different stored value is replaced and kept in ``previous``. Returns the value.
-        """
-        if not isinstance(value, str) or not value:
-            raise EscrowError('escrow secret %r: the value to store must be a non-empty string' % (name,))
+    def _path(self, name):
+        if not name or not isinstance(name, str) or name.startswith('/') or '..' in name.split('/'):
+            raise EscrowError('escrow secret names must be non-empty relative names, got %r' % (name,))
+        return '%s/%s' % (self.prefix, name)
 
-        def update(data):
-            entry = self._check(data, name, kind)
-            if entry is None:
-                data['secrets'][name] = {'kind': kind, 'value': value, 'created': _now(), 'previous': []}
-                return value, True
-            if entry['value'] == value:
-                return value, False
-            self._replace(entry, value)
-            return value, True
+    def _policy_hint(self):
+        return ('Its policy needs create, read and update on "%(m)s/data/%(p)s/*", and read and list on '
+                '"%(m)s/metadata/%(p)s/*" (docs/escrow.md).' % dict(m=self.mount_point, p=self.prefix))
 
-        return self._locked(update)
+    def _call(self, what, func, *args, **kwargs):
+        """``func(*args, **kwargs)``; every failure becomes an EscrowError that says what to fix."""
+        import requests
+        from hvac import exceptions as hv
+
+        try:
+            return func(*args, **kwargs)
+        except hv.Forbidden:
+            raise EscrowError('%s: permission denied (HTTP 403) to %s. The token is not valid, expired, or may not do '
+                              'this. %s' % (self, what, self._policy_hint()))
+        except hv.Unauthorized:
+            raise EscrowError('%s: the token is not valid (HTTP 401) to %s; log in again.' % (self, what))
+        except hv.VaultNotInitialized:
+            raise EscrowError('%s: the server is not initialized; nothing was read or written.' % (self,))
+        except hv.VaultDown:
+            raise EscrowError('%s is sealed or in maintenance (HTTP 503) and cannot %s. Unseal it and run again.'
+                              % (self, what))
+        except requests.exceptions.SSLError as e:
+            raise EscrowError('%s: TLS verification failed (%s). Give the CA that signed the server certificate '
+                              'as ca_cert (VAULT_CACERT).' % (self, e))
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+            raise EscrowError('%s cannot be reached to %s (%s): is the server running and the url right?'
+                              % (self, what, type(e).__name__))
+
+    def login(self, authenticate, method):
+        """``authenticate(client)`` (community.hashi_vault's authenticator); a refused login says so."""
+        from hvac import exceptions as hv
+
+        try:
+            self._call('log in with auth method %s' % method, authenticate, self._client)
+        except hv.VaultError as e:
+            raise EscrowError('%s: login with auth method %s was refused: %s' % (self, method, e))
+
+    def _read(self, name):
+        """(entry or None, KV version; 0 when the name was never written)."""
+        from hvac import exceptions as hv
+
+        path, kv = self._path(name), self._client.secrets.kv.v2
+        for dummy in range(self.CAS_ATTEMPTS):
+            try:
+                found = self._call('read %s' % path, kv.read_secret_version, path=path, mount_point=self.mount_point,
+                                   raise_on_deleted_version=True)
+                break
+            except hv.InvalidPath:
+                pass
+            # Absent, deleted, or written by another controller since: only the metadata tells them apart.
+            try:
+                meta = self._call('read the metadata of %s' % path, kv.read_secret_metadata, path=path,
+                                  mount_point=self.mount_point)['data']
+            except hv.InvalidPath:
+                return None, 0
+            newest = str(meta.get('current_version'))
+            if (meta.get('versions') or {}).get(newest, {}).get('deletion_time') or \
+                    (meta.get('versions') or {}).get(newest, {}).get('destroyed'):
+                raise EscrowError('%s: escrow secret %r has KV versions, but its newest one (%s) was deleted. It is not '
+                                  'taken as new: restore it ("bao kv undelete -versions=%s %s/%s") and run again.'
+                                  % (self, name, newest, newest, self.mount_point, path))
+        else:
+            raise EscrowError('%s: %s could not be read: it kept changing; run again.' % (self, path))
+        data, version = found['data']['data'], found['data']['metadata']['version']
+        if not isinstance(data, dict) or not isinstance(data.get('kind'), str) or not ('value' in data or 'pending' in data):
+            raise EscrowError('%s: %s/%s is not an escrow entry (no kind and value); it was written by something else. '
+                              'Nothing was changed.' % (self, self.mount_point, path))
+        return data, version
+
+    def _transact(self, name, update):
+        from hvac import exceptions as hv
+
+        path = self._path(name)
+        for dummy in range(self.CAS_ATTEMPTS):
+            entry, version = self._read(name)
+            result, new = update(entry)
+            if new is None:
+                return result
+            try:
+                self._call('write %s' % path, self._client.secrets.kv.v2.create_or_update_secret, path=path,
+                           secret=new, cas=version, mount_point=self.mount_point)
+            except hv.InvalidRequest as e:
+                if 'check-and-set' not in str(e):
+                    raise EscrowError('%s: writing %s was refused: %s' % (self, path, e))
+                continue  # another controller wrote first: start again from what it wrote
+            return result
+        raise EscrowError('%s: %s changed under every one of %d attempts to write it; run again.'
+                          % (self, path, self.CAS_ATTEMPTS))
+
+    def names(self):
+        from hvac import exceptions as hv
+
+        found, folders = [], ['']
+        while folders:
+            folder = folders.pop()
+            path = '%s/%s' % (self.prefix, folder) if folder else self.prefix
+            try:
+                keys = self._call('list %s' % path, self._client.secrets.kv.v2.list_secrets, path=path,
+                                  mount_point=self.mount_point)['data']['keys']
+            except hv.InvalidPath:
+                keys = []
+            for key in keys:
+                (folders if key.endswith('/') else found).append(folder + key)
+        return sorted(found)
+
+    def probe(self):
+        """Stop now, before any host changes, if the server is down or sealed or the token may not use the path."""
+        if self._call('read its seal status', self._client.sys.is_sealed):
+            raise EscrowError('%s is sealed and cannot be used. Unseal it and run again.' % (self,))
+        child = '%s/data/%s/keyfleet-probe' % (self.mount_point, self.prefix)
+        caps = self._call('check its capabilities on %s' % child, self._client.sys.get_capabilities, paths=[child])
+        have = set((caps.get('data') or caps).get(child) or (caps.get('data') or caps).get('capabilities') or [])
+        if 'root' not in have and not set(self.NEEDED) <= have:
+            raise EscrowError('%s: the token may not use the escrow path: on %s it has %s, it needs %s. %s'
+                              'was changed.' % (self, child, sorted(have) or 'no capabilities', ', '.join(self.NEEDED),
+                                                self._policy_hint()))
+
+
+def ephemeral_controller(variables, environ):
+    """What says this run is a job of AWX / Automation Platform / ansible-runner (a throw-away environment), or None."""
+    for var in ('awx_job_id', 'tower_job_id'):
+        if (variables or {}).get(var) not in (None, ''):
+            return 'AWX / Automation Platform (the extra var %s is %s)' % (var, variables[var])
+    if environ.get('AWX_ISOLATED_DATA_DIR'):
+        return 'ansible-runner (AWX_ISOLATED_DATA_DIR is set)'
+    return None
 
 
 def _header_vault_id(raw):

@@ -21,11 +21,15 @@ done
 rm -rf "$dest" && mkdir -p "$dest"
 # Exactly what git would ship: tracked files plus new, not ignored ones.
 (cd "$top" && git ls-files -z --cached --others --exclude-standard | xargs -0 -I{} cp --parents -a {} "$dest/")
+# Collections this one uses in its docs (community.hashi_vault's doc fragments): ansible-test finds them only
+# beside it, as after `ansible-galaxy collection install -p`. They come from the `ansible` package.
+site=$("$top/.venv/bin/python" -c 'import ansible_collections.community.hashi_vault as m; print(list(m.__path__)[0])')
+mkdir -p "$dest/../../community" && ln -sfn "$site" "$dest/../../community/hashi_vault"
 cd "$dest"
 git init -q && git add -A >/dev/null   # ansible-test lists files through git
 py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 case "$1" in
-  sanity) ansible-test sanity --venv --python "$py" ;;
-  units)  ansible-test units --venv --python "$py" ;;
+  sanity) ansible-test sanity --venv --python "$py" "${@:2}" ;;
+  units)  ansible-test units --venv --python "$py" "${@:2}" ;;
   *) echo "usage: $0 sanity|units" >&2; exit 2 ;;
 esac
