@@ -241,10 +241,8 @@ class LookupModule(LookupBase):
         try:
             connection.process_connection_options()
         except HashiVaultValueError as e:
-            raise EscrowError('the KV escrow connection options are not valid: %s' % e)
-        if not self.get_option('url'):
-            raise EscrowError('keyfleet_escrow_backend=kv needs the server url: ansible_hashi_vault_url, '
-                              'ANSIBLE_HASHI_VAULT_ADDR or VAULT_ADDR')
+            raise EscrowError('the KV escrow connection options are not valid: %s (the server url comes from '
+                              'ansible_hashi_vault_url, ANSIBLE_HASHI_VAULT_ADDR or VAULT_ADDR)' % e)
         client = helper.get_vault_client(**connection.get_hvac_connection_options())
         escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), self.get_option('url'))
         authenticator = HashiVaultAuthenticator(adapter, display.warning, display.deprecated)

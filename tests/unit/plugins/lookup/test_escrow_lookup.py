@@ -84,3 +84,37 @@ def test_lookup_pending_rotation_store_and_promote(tmp_path):
     assert lookup(secrets).run(['k'], variables={}, kind='gossip_key', file=path) == new
     with pytest.raises(AnsibleLookupError, match='pending and promote need a generation'):
         lookup(secrets).run(['k'], variables={}, kind='gossip_key', promote=True, file=path)
+
+
+@pytest.mark.parametrize('job_vars, job_env', [
+    ({'awx_job_id': 42}, {}),
+    ({'tower_job_id': '7'}, {}),
+    ({}, {'AWX_ISOLATED_DATA_DIR': '/runner/artifacts/1'}),
+])
+def test_a_job_of_awx_or_ansible_runner_may_not_create_a_file_escrow(tmp_path, monkeypatch, job_vars, job_env):
+    for name, value in job_env.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / 'e.vault'
+    secrets = [('default', VaultSecret(b'pw'))]
+    with pytest.raises(AnsibleLookupError, match='throw-away environment: the escrow file .* does not exist and would be '
+                                                 'created there .* keyfleet_escrow_backend=kv'):
+        lookup(secrets).run(['a'], variables=dict(job_vars), file=str(path))
+    assert not path.exists()
+    # A file on storage that outlives the job, said so, is used; one that exists already (a mounted volume) too.
+    first = lookup(secrets).run(['a'], variables=dict(job_vars, keyfleet_escrow_file_persistent=True), file=str(path))
+    assert lookup(secrets).run(['a'], variables=dict(job_vars), file=str(path)) == first
+
+
+def test_outside_a_job_a_new_file_escrow_is_made(tmp_path, monkeypatch):
+    monkeypatch.delenv('AWX_ISOLATED_DATA_DIR', raising=False)
+    path = tmp_path / 'e.vault'
+    lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={'awx_job_id': ''}, file=str(path))
+    assert path.exists()
+
+
+def test_the_kv_backend_without_a_url_says_which_variables_give_it(monkeypatch):
+    pytest.importorskip('hvac')
+    for name in ('VAULT_ADDR', 'ANSIBLE_HASHI_VAULT_ADDR'):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(AnsibleLookupError, match='option url was not set.*the server url comes from ansible_hashi_vault_url'):
+        lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={'keyfleet_escrow_backend': 'kv'})
