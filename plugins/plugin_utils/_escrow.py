@@ -477,8 +477,7 @@ class KVEscrow(_Operations):
         have = set((caps.get('data') or caps).get(child) or (caps.get('data') or caps).get('capabilities') or [])
         if 'root' not in have and not set(self.NEEDED) <= have:
             raise EscrowError('%s: the token may not use the escrow path: on %s it has %s, it needs %s. %s'
-                              'was changed.' % (self, child, sorted(have) or 'no capabilities', ', '.join(self.NEEDED),
-                                                self._policy_hint()))
+                              % (self, child, sorted(have) or 'no capabilities', ', '.join(self.NEEDED), self._policy_hint()))
 
 
 def ephemeral_controller(variables, environ):

@@ -1,0 +1,38 @@
+"""The agents run with the gossip key the KV escrow holds (read with the server's root token, not from any file)."""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
+import labcheck  # noqa: E402
+
+NODES = ['node1', 'node2', 'node3']
+
+
+def kv_secret(name):
+    import hvac
+    with open(os.path.join(os.environ['KEYFLEET_LAB_BAO'], 'env.json')) as f:
+        env = json.load(f)
+    client = hvac.Client(url=env['url'], verify=env['ca_cert'], token=env['root_token'])
+    return client.secrets.kv.v2.read_secret_version(path='keyfleet/%s' % name, mount_point='secret',
+                                                    raise_on_deleted_version=True)['data']['data']
+
+
+def test_gossip_encrypted_with_both_verify_flags(host):
+    labcheck.assert_gossip_fully_encrypted(host)
+
+
+def test_all_members_alive(host):
+    labcheck.assert_members_alive(host, NODES)
+
+
+def test_the_keyring_holds_only_the_key_in_the_kv_escrow(host):
+    entry = kv_secret('consul_gossip_key_dc1')
+    assert entry['kind'] == 'gossip_key' and entry['previous'] == []
+    for ring in labcheck.consul_get(host, '/v1/operator/keyring'):
+        assert list(ring['Keys']) == [entry['value']]
+
+
+def test_no_escrow_file_on_the_controller():
+    assert not os.path.exists(os.environ['KEYFLEET_ESCROW_FILE'])
