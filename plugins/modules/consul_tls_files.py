@@ -17,7 +17,8 @@ description:
     not for the agent's key or names, or is not for both server and client authentication is issued again.
   - The action plugin of the same name does the whole job in one task. Its first call to the agent writes the CA
     certificate and the key and returns a signing request when a certificate is due; the controller signs it with
-    O(ca_key), which never leaves the controller; a second call writes the certificate. An agent whose files are
+    O(ca_key), which never leaves the controller - or, with O(pki), an OpenBao / HashiCorp Vault PKI role signs it
+    and no CA key exists outside the secret store; a second call writes the certificate. An agent whose files are
     fine costs one call.
   - The files are inert until the agent's settings name them (M(keyfleet.encryption.consul_agent_stage)). An agent
     that already runs with TLS is reloaded (never restarted) when a file changed, which loads a renewed certificate.
@@ -49,6 +50,23 @@ options:
     description: Days a new certificate is valid. Used on the controller.
     type: int
     default: 365
+  pki:
+    description:
+      - Sign with this PKI role of OpenBao / HashiCorp Vault instead of O(ca_key). Used on the controller, through
+        community.hashi_vault's C(vault_write) lookup, so its connection and auth options (the play's variables
+        C(ansible_hashi_vault_*) and its environment variables) apply.
+      - The certificate the PKI issues must chain to O(ca_cert) (the PKI's CA, read before any host changed);
+        otherwise nothing is written.
+    type: dict
+    suboptions:
+      mount_point:
+        description: Mount point of the PKI engine.
+        type: str
+        default: pki
+      role:
+        description: The PKI role that signs (one for servers, one for clients).
+        type: str
+        required: true
   ca_file:
     description: The CA certificate file (C(0644)).
     type: path
@@ -189,6 +207,8 @@ def main():
             ca_cert=dict(type='str', required=True),
             ca_key=dict(type='str', no_log=True),
             cert_days=dict(type='int', default=365),
+            pki=dict(type='dict', options=dict(mount_point=dict(type='str', default='pki'),
+                                               role=dict(type='str', required=True))),
             ca_file=dict(type='path', required=True),
             cert_file=dict(type='path', required=True),
             key_file=dict(type='path', required=True),

@@ -49,3 +49,27 @@ def sign_request(csr_pem, ca_cert_pem, ca_key_pem, days, now=None):
     for ext in csr.extensions:
         builder = builder.add_extension(ext.value, critical=ext.critical)
     return builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode('ascii')
+
+
+def pki_sign_data(csr_pem, dns_names, ip_addresses, days):
+    """What an OpenBao / Vault PKI role's sign endpoint takes for an agent: the names the agent's request asks for."""
+    return {'csr': csr_pem, 'common_name': dns_names[0], 'alt_names': ','.join(dns_names[1:]),
+            'ip_sans': ','.join(ip_addresses), 'ttl': '%dh' % (int(days) * 24), 'format': 'pem',
+            'exclude_cn_from_sans': False}
+
+
+def check_issued(certificate_pem, ca_cert_pem, csr_pem):
+    """Stop unless the certificate is for the request's key and chains to the CA the agents are given."""
+    cert = load_certificate(certificate_pem, 'the certificate the PKI issued')
+    ca = load_certificate(ca_cert_pem, 'the CA certificate')
+    csr = x509.load_pem_x509_csr(csr_pem.encode('ascii'))
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if cert.public_key().public_bytes(serialization.Encoding.DER, spki) != \
+            csr.public_key().public_bytes(serialization.Encoding.DER, spki):
+        raise TLSError('the certificate the PKI issued is not for the key of the agent\'s request')
+    try:
+        cert.verify_directly_issued_by(ca)
+    except Exception as e:  # InvalidSignature, ValueError or TypeError
+        raise TLSError('the certificate the PKI issued does not chain to the CA the agents are given (the PKI\'s CA '
+                       'read before any host changed; issuer %s): %s. Nothing was written.'
+                       % (cert.issuer.rfc4514_string(), e or type(e).__name__))

@@ -156,8 +156,9 @@ def configure(d, port):
     ca = c.secrets.pki.generate_root('internal', 'keyfleet lab Consul CA (OpenBao PKI)', extra_params={'ttl': '87600h'})
     for kind in ('server', 'client'):
         c.secrets.pki.create_or_update_role('consul-%s' % kind, extra_params={
-            'allowed_domains': ['%s.dc1.consul' % kind], 'allow_bare_domains': True, 'allow_subdomains': False,
+            'allowed_domains': ['%s.dc1.consul' % kind], 'allow_bare_domains': True, 'allow_subdomains': kind == 'server',
             'allow_localhost': True, 'allow_ip_sans': True, 'server_flag': True, 'client_flag': True,
+            'allow_glob_domains': False,
             'key_type': 'any', 'max_ttl': '8760h', 'ttl': '720h', 'require_cn': False})
     env = {
         'url': 'https://127.0.0.1:%d' % port, 'port': port, 'ca_cert': os.path.join(d, 'tls', 'ca.pem'),

@@ -36,3 +36,36 @@ def test_the_keyring_holds_only_the_key_in_the_kv_escrow(host):
 
 def test_no_escrow_file_on_the_controller():
     assert not os.path.exists(os.environ['KEYFLEET_ESCROW_FILE'])
+
+
+def pki_ca():
+    with open(os.path.join(os.environ['KEYFLEET_LAB_BAO'], 'env.json')) as f:
+        return json.load(f)['pki_ca']
+
+
+def test_full_tls_as_the_agent_reports_it(host):
+    labcheck.assert_tls_full(labcheck.consul_get(host, '/v1/agent/self'))
+
+
+def test_agents_verify_each_other_over_tls(host):
+    assert labcheck.consul_get_tls(host, '/v1/status/leader')
+    labcheck.assert_members_alive(host, NODES)
+
+
+def test_the_agents_trust_the_pki_ca_and_their_certificates_chain_to_it(host, tmp_path):
+    from cryptography import x509
+    ca_file = host.file(labcheck.TLS_DIR + '/consul-agent-ca.pem').content_string
+    assert x509.load_pem_x509_certificate(ca_file.encode()) == x509.load_pem_x509_certificate(pki_ca().encode())
+    cert = x509.load_pem_x509_certificate(host.file(labcheck.TLS_DIR + '/consul-agent.pem').content_string.encode())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(pki_ca().encode()))
+    assert 'DNS:server.dc1.consul' in labcheck.cert_names(host)
+
+
+def test_no_ca_key_on_the_controller_nor_in_the_escrow():
+    import hvac
+    with open(os.path.join(os.environ['KEYFLEET_LAB_BAO'], 'env.json')) as f:
+        env = json.load(f)
+    client = hvac.Client(url=env['url'], verify=env['ca_cert'], token=env['root_token'])
+    names = client.secrets.kv.v2.list_secrets(path='keyfleet', mount_point='secret')['data']['keys']
+    assert names == ['consul_gossip_key_dc1']
+    assert not os.path.exists(os.environ['KEYFLEET_ESCROW_FILE'])

@@ -58,6 +58,7 @@ def tls(tmp_path, monkeypatch, run_module):
     def task(check_mode=False, **over):
         plugin = action.ActionModule.__new__(action.ActionModule)
         plugin._task = Task(dict(args, **over), check_mode)
+        plugin._loader = plugin._templar = None
 
         def execute(module_name, module_args, task_vars):
             calls.append(dict(module_args))
@@ -120,3 +121,45 @@ def test_an_unreadable_key_stops_and_stays(tls):
 def test_the_module_refuses_a_ca_key(tls, run_module):
     result = run_module(consul_tls_files, tls['args'])
     assert result['failed'] and 'ca_key is for the controller' in result['msg'] and not tls['dir'].exists()
+
+
+class FakePKI:
+    """Stands in for community.hashi_vault's vault_write lookup: signs what it is sent with ``ca`` (cert, key)."""
+
+    def __init__(self, ca):
+        self.ca, self.calls = ca, []
+
+    def run(self, terms, variables=None, data=None):
+        from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import sign_request
+        self.calls.append((terms, dict(data)))
+        return [{'data': {'certificate': sign_request(data['csr'], self.ca[0], self.ca[1], 30)}}]
+
+
+@pytest.fixture
+def pki(tls, monkeypatch):
+    def use(ca):
+        fake = FakePKI(ca)
+        monkeypatch.setattr(action.lookup_loader, 'get', lambda name, **kw: fake if name == 'community.hashi_vault.vault_write' else None)
+        return fake
+    return use
+
+
+def test_pki_signs_and_no_ca_key_is_used(tls, pki):
+    ca_cert, ca_key = make_ca('keyfleet lab Consul CA (OpenBao PKI)')
+    fake = pki((ca_cert, ca_key))
+    made = tls['task'](ca_cert=ca_cert, ca_key=None, pki={'mount_point': 'pki', 'role': 'consul-server'})
+    assert made['changed'] and not made.get('failed'), made
+    (path,), data = fake.calls[0]
+    assert path == 'pki/sign/consul-server' and data['common_name'] == 'server.dc1.consul'
+    assert data['alt_names'] == 'node1.server.dc1.consul,localhost' and data['ip_sans'] == '127.0.0.1'
+    cert = x509.load_pem_x509_certificate((tls['dir'] / 'agent.pem').read_bytes())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_cert.encode()))
+    assert all('ca_key' not in c or not c['ca_key'] for c in tls['calls'])
+
+
+def test_a_pki_certificate_from_another_ca_is_not_written(tls, pki):
+    trusted_cert, dummy = make_ca('the CA the agents trust')
+    pki(make_ca('another CA'))
+    failed = tls['task'](ca_cert=trusted_cert, ca_key=None, pki={'role': 'consul-server'})
+    assert failed['failed'] and 'does not chain to the CA the agents are given' in failed['msg']
+    assert not (tls['dir'] / 'agent.pem').exists()
