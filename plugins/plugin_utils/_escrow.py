@@ -313,6 +313,13 @@ class Escrow(_Operations):
             os.close(fd)
 
     def _transact(self, name, update):
+        if not os.path.exists(self.path):
+            # Nothing stored yet: a read answers without making the directory or the lock file (check mode
+            # writes nothing); a write starts again under the lock (what it made here is dropped).
+            result, entry = update(None)
+            if entry is None:
+                return result
+
         def on_data(data):
             result, entry = update(data['secrets'].get(name))
             if entry is not None:
@@ -321,6 +328,8 @@ class Escrow(_Operations):
         return self._locked(on_data)
 
     def names(self):
+        if not os.path.exists(self.path):
+            return []
         return self._locked(lambda data: (sorted(data['secrets']), False))
 
     def exists(self):

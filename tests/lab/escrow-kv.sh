@@ -12,7 +12,7 @@ export PATH="$top/.venv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$top/.build/coll"
 work=$(mktemp -d /tmp/keyfleet-escrow-kv.XXXXXX)
 bao=$work/openbao
 trap 'python3 tests/lab/openbao.py stop "$bao" || true; rm -rf "$work"' EXIT
-env_json=$(python3 tests/lab/openbao.py start "$bao" 8270)
+env_json=$(python3 tests/lab/openbao.py start "$bao" "${KEYFLEET_TEST_BAO_PORT:-8270}")
 field() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$env_json" "$1"; }
 
 echo "=== escrow contract tests, file and KV ($(date -u +%T))"

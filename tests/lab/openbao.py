@@ -148,7 +148,9 @@ def configure(d, port):
     c.sys.create_or_update_policy('keyfleet-escrow', ESCROW_POLICY)
     c.sys.create_or_update_policy('other', OTHER_POLICY)
     c.sys.enable_auth_method('approle')
-    c.auth.approle.create_or_update_approle('keyfleet', token_policies=['keyfleet-escrow'], token_ttl='1h')
+    # Batch tokens: every escrow lookup logs in, and a batch token is not kept in storage.
+    c.auth.approle.create_or_update_approle('keyfleet', token_policies=['keyfleet-escrow'], token_ttl='15m',
+                                            token_type='batch')
     role_id = c.auth.approle.read_role_id('keyfleet')['data']['role_id']
     secret_id = c.auth.approle.generate_secret_id('keyfleet')['data']['secret_id']
     # PKI for Consul: a root CA whose key never leaves the server, and one role per agent kind.

@@ -112,3 +112,13 @@ def test_an_escrow_behind_a_symlink_stays_where_the_link_points(tmp_path):
     make_escrow(link).get('b', 'key256')
     assert link.is_symlink() and os.readlink(link) == str(target)
     assert make_escrow(target).get('a', 'key256') == value
+
+
+def test_reading_an_escrow_that_does_not_exist_writes_nothing(tmp_path):
+    path = tmp_path / 'new' / 'escrow.vault'
+    e = make_escrow(path)
+    assert e.read('a', 'key256') is None and e.history('a', 'pem') == [] and e.names() == [] and e.entry('a') is None
+    assert e.pending('a', 'gossip_key', 'R1', store=False)
+    assert not (tmp_path / 'new').exists()
+    value = e.get('a', 'key256')
+    assert e.read('a', 'key256') == value and e.names() == ['a']
