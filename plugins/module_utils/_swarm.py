@@ -106,6 +106,22 @@ class SwarmClient:
         self.request('POST', '/swarm/unlock', body={'UnlockKey': key})
 
 
+def wait_for_leader(client, wait=30, clock=time.monotonic, sleep=time.sleep):
+    """The swarm as its leader reports it, once there is one.
+
+    Managers that were all locked elect a leader only once enough of them are unlocked; until then the
+    engine answers 503 (no leader). Any other error, or no leader within ``wait`` seconds, is raised.
+    """
+    end = clock() + wait
+    while True:
+        try:
+            return client.inspect()
+        except DockerError as e:
+            if e.status is None or e.status < 500 or clock() >= end:
+                raise
+        sleep(0.5)
+
+
 def autolock_of(spec):
     return bool((spec.get('EncryptionConfig') or {}).get('AutoLockManagers'))
 
@@ -144,4 +160,6 @@ def unlock_with(client, keys, wait=30, clock=time.monotonic, sleep=time.sleep):
                 return index
             sleep(0.5)
         raise DockerError('the manager accepted key %d but is still not active after %s s' % (index, wait))
-    raise DockerError('no escrowed unlock key unlocks this manager (%s)' % '; '.join(errors))
+    raise DockerError('no escrowed unlock key unlocks this manager (%s). A manager of this swarm that runs unlocked '
+                      'reports the current key, which this run escrows: run again. If none runs, unlock this one with '
+                      'the key you kept (docker swarm unlock).' % '; '.join(errors))

@@ -21,7 +21,8 @@ description:
     reports success. If the play stops in between, the next run reads the current key from the manager and
     escrows it.
   - A locked manager is unlocked with the escrowed key; if that fails, with the previous escrowed keys (Docker
-    asks to keep the old key for a while after a rotation, for managers that were down during it).
+    asks to keep the old key for a while after a rotation, for managers that were down during it). Managers that
+    were all locked elect a leader only once enough of them are unlocked; the module waits for it (O(timeout)).
   - Autolock and rotation are swarm-wide settings. Change them from one manager at a time (C(run_once)); unlock
     every manager.
 options:
@@ -129,7 +130,7 @@ escrowed:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._swarm import (
-    DEFAULT_HOST, ROTATION_LABEL, DockerError, SwarmClient, autolock_of, fingerprint, plan, unlock_with)
+    DEFAULT_HOST, ROTATION_LABEL, DockerError, SwarmClient, autolock_of, fingerprint, plan, unlock_with, wait_for_leader)
 
 
 def run(module, client):
@@ -156,7 +157,7 @@ def run(module, client):
     if not info.get('ControlAvailable'):
         module.fail_json(msg='this engine is a swarm worker; autolock and its key belong to managers')
 
-    swarm = client.inspect()
+    swarm = wait_for_leader(client, p['timeout'])
     spec = swarm['Spec']
     before = autolock_of(spec)
     after = before

@@ -26,8 +26,12 @@ def life():
     return data
 
 
-def changed(out):
-    return int(re.search(r'^swarm1\s+: ok=\d+\s+changed=(\d+)', out, re.M).group(1))
+def changed(out, host='swarm1'):
+    return int(re.search(r'^%s\s+: ok=\d+\s+changed=(\d+)' % host, out, re.M).group(1))
+
+
+def total_changed(out):
+    return sum(changed(out, h) for h in ('swarm1', 'swarm2', 'swarm3') if re.search(r'^%s\s+:' % h, out, re.M))
 
 
 @pytest.mark.parametrize('case, message', [
@@ -42,71 +46,96 @@ def test_bad_input_is_named_and_changes_nothing(case, message):
 
 
 def test_escrowed_key_has_the_engine_format(life):
-    assert life['key_shapes'] == [True, True]
+    assert life['key_shapes'] == [True, True, True]
 
 
-def test_restart_locks_the_manager(life):
-    assert life['states']['restarted'] == 'locked'
+def test_restart_locks_every_manager(life):
+    assert life['states']['restarted'] == ['locked'] * 3
 
 
 def test_check_mode_plans_and_changes_nothing(life):
     check = life['runs']['check']
     assert check['rc'] == 0
-    assert 'would unlock the manager with the escrowed key' in check['out']
-    assert life['states']['check'] == 'locked'
+    assert check['out'].count('would unlock the manager with the escrowed key') >= 3
+    assert life['states']['check'] == ['locked'] * 3
 
 
-def test_unlocked_from_the_escrow(life):
+def test_every_manager_unlocked_from_the_escrow(life):
     unlock = life['runs']['unlock']
-    assert unlock['rc'] == 0 and changed(unlock['out']) == 1
-    assert '"unlocked_with": 0' in unlock['out']
-    assert life['states']['unlocked'] == 'active'
+    assert unlock['rc'] == 0 and [changed(unlock['out'], h) for h in ('swarm1', 'swarm2', 'swarm3')] == [1, 1, 1]
+    assert unlock['out'].count('"unlocked_with": 0') == 3
+    assert life['states']['unlocked'] == ['active'] * 3
 
 
 def test_second_run_changes_nothing(life):
-    assert life['runs']['again']['rc'] == 0 and changed(life['runs']['again']['out']) == 0
+    assert life['runs']['again']['rc'] == 0 and total_changed(life['runs']['again']['out']) == 0
 
 
 def test_rotation_once_per_id(life):
     rotate, again = life['runs']['rotate'], life['runs']['rotate_again']
     assert rotate['rc'] == 0 and '"rotated": true' in rotate['out'] and '"escrowed": true' in rotate['out']
     assert life['rotated_differs']
-    assert again['rc'] == 0 and changed(again['out']) == 0
+    assert again['rc'] == 0 and total_changed(again['out']) == 0
 
 
-def test_old_key_is_useless_after_rotation(life):
+def test_a_manager_down_during_the_rotation_is_unlocked_with_the_previous_key(life):
+    assert life['states']['m3_back'] == ['active', 'active', 'locked']
+    run = life['runs']['unlock_previous']
+    assert run['rc'] == 0 and '"unlocked_with": 1' in run['out']
+    assert 'unlocked with previous escrowed key 1, not the current one' in ' '.join(run['out'].split())
+    assert [changed(run['out'], h) for h in ('swarm1', 'swarm2', 'swarm3')] == [0, 0, 1]
+    assert life['states']['m3_unlocked'] == ['active'] * 3
+    again = life['runs']['previous_again']
+    assert again['rc'] == 0 and total_changed(again['out']) == 0 and 'previous escrowed key' not in again['out']
+
+
+def test_old_key_is_refused_once_every_manager_has_the_new_one(life):
     assert life['old_key_rc'] != 0
     assert 'invalid key' in life['old_key_err']
-    assert life['states']['old_key'] == 'locked'
+    assert life['states']['old_key'] == ['active', 'active', 'locked']
+    run = life['runs']['unlock_rotated']
+    assert run['rc'] == 0 and '"unlocked_with": 0' in run['out']
+    assert life['states']['unlocked_rotated'] == ['active'] * 3
 
 
 def test_missing_escrow_entry_is_refused(life):
     run = life['runs']['no_entry']
     assert run['rc'] != 0
     assert "the escrow holds no unlock key under 'other_swarm'" in run['out']
-    assert life['states']['no_entry'] == 'locked'
+    assert life['states']['no_entry'] == ['active', 'locked', 'active']
+    assert life['runs']['unlock_m2']['rc'] == 0
 
 
-def test_rotated_key_unlocks(life):
-    assert life['runs']['unlock_rotated']['rc'] == 0
-    assert life['states']['unlocked_rotated'] == 'active'
+def test_a_manager_no_escrowed_key_unlocks_stops_the_play_and_the_others_are_unchanged(life):
+    assert life['escrowed_key_rc'] != 0  # m1 needed the key rotated outside the escrow
+    run = life['runs']['unknown_key']
+    assert run['rc'] != 0
+    assert 'no escrowed unlock key unlocks this manager (key 0' in ' '.join(run['out'].split())
+    assert life['states']['unknown_key'] == ['locked', 'active', 'active']
+    assert life['spec_unchanged']
+    # The active managers reported the swarm's key, which the run escrowed: the next run unlocks m1 with it.
+    assert life['cli_key_escrowed']
+    recovered = life['runs']['recovered']
+    assert recovered['rc'] == 0 and '"unlocked_with": 0' in recovered['out']
+    assert life['states']['recovered'] == ['active'] * 3
 
 
 def test_autolock_off_survives_a_restart_unlocked(life):
     assert life['runs']['off']['rc'] == 0 and '"autolock": false' in life['runs']['off']['out']
-    assert life['states']['off'] == 'active'
-    assert life['last_is_rotated']  # the escrow keeps the last key
+    assert life['states']['off'] == ['active'] * 3
+    assert life['last_is_cli_key']  # the escrow keeps the last key
 
 
 def test_escrow_keeps_every_key():
     entry = labcheck.escrow_entry('swarm_unlock_key')
     assert entry['kind'] == 'text'
-    assert len(entry['previous']) == 1  # converge's key, replaced by the rotation
-    assert entry['previous'][0]['value'] != entry['value']
+    # converge's key, replaced by the rotation, replaced by the key rotated with the CLI
+    assert len(entry['previous']) == 2
+    assert len({p['value'] for p in entry['previous']} | {entry['value']}) == 3
 
 
 def test_no_key_in_any_output(life):
-    assert life['keys_in_output'] == [False, False]
+    assert life['keys_in_output'] == [False, False, False]
     entry = labcheck.escrow_entry('swarm_unlock_key')
     labcheck.assert_secrets_not_logged([entry['value']] + [p['value'] for p in entry['previous']])
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real Docker engine (Debian's docker.io) for the swarm_autolock tests, on a private socket:
 #   dockerd.sh start|stop|restart|clean DIR
+# One engine per DIR; several DIRs make several engines on the host (the swarm scenario's three managers).
 # DIR holds the socket (DIR/docker.sock), data, exec root, pid file and log. No iptables rules and no
 # docker0 bridge (--iptables=false --bridge=none): the swarm control plane needs neither, and the lab's
 # podman networks run beside it. `clean` stops it and removes DIR and anything it left behind.
@@ -43,7 +44,11 @@ case $cmd in
     # containerd shims and mounts under the exec root, then the interfaces a swarm may create.
     pkill -f -- "$dir/exec" 2>/dev/null || true
     grep -o " ${dir}[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    if ip link show docker_gwbridge >/dev/null 2>&1; then ip link delete docker_gwbridge; fi
+    # The bridge and the veths on it are the host's, shared by the engines beside DIR: removed with the last one.
+    if ! pgrep -f -- "dockerd --data-root ${dir%/*}/" >/dev/null && ip link show docker_gwbridge >/dev/null 2>&1; then
+      ip -o link show master docker_gwbridge | awk -F': ' '{print $2}' | cut -d@ -f1 | xargs -r -n1 ip link delete 2>/dev/null || true
+      ip link delete docker_gwbridge
+    fi
     rm -rf "$dir"
     ;;
   *) echo "usage: $0 start|stop|restart|clean DIR" >&2; exit 2 ;;

@@ -171,3 +171,34 @@ def test_diff_shows_fingerprints_only(engine, run_module):
     r = run_module(swarm_autolock, args())
     assert r['diff']['before'] == 'autolock: False\nkey: not escrowed\n'
     assert r['diff']['after'] == 'autolock: True\nkey: %s\n' % _swarm.fingerprint(engine.key)
+
+
+class NoLeaderYet:
+    """GET /swarm answers 503 (no leader) ``times`` times, as managers that were all locked do while they elect one."""
+
+    def __init__(self, times, status=503):
+        self.times, self.status, self.calls = times, status, 0
+
+    def inspect(self):
+        self.calls += 1
+        if self.calls <= self.times:
+            raise _swarm.DockerError('rpc error: The swarm does not have a leader.', self.status)
+        return {'Spec': {}}
+
+
+def test_the_leader_is_waited_for_after_an_unlock():
+    now = [0.0]
+    client = NoLeaderYet(3)
+    assert _swarm.wait_for_leader(client, wait=10, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s)) == {'Spec': {}}
+    assert client.calls == 4
+
+
+@pytest.mark.parametrize('client, message', [
+    (NoLeaderYet(100), 'does not have a leader'),      # never one within the wait
+    (NoLeaderYet(1, status=403), 'does not have a leader'),  # not a wait: raised at once
+])
+def test_no_leader_in_time_or_another_error_is_raised(client, message):
+    now = [0.0]
+    with pytest.raises(_swarm.DockerError, match=message):
+        _swarm.wait_for_leader(client, wait=5, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert client.calls == (11 if client.times == 100 else 1)
