@@ -100,11 +100,12 @@ image() {
   chroot "$root" /bin/sh -c 'export DEBIAN_FRONTEND=noninteractive;
     apt-get update -qq &&
     apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus python3 iproute2 procps sudo \
-      ca-certificates python3-cryptography python-is-python3 redis-server /tmp/consul.deb >/dev/null &&
+      ca-certificates python3-cryptography python-is-python3 redis-server /tmp/consul.deb \
+      mcollective mcollective-client rabbitmq-server >/dev/null &&
     apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/consul.deb' >"$state/chroot.log" 2>&1 \
     || { tail -n 30 "$state/chroot.log"; exit 1; }
   # Services start only when a scenario asks for them; the image carries no cluster state.
-  chroot "$root" /bin/sh -c 'systemctl disable consul.service redis-server.service >/dev/null 2>&1 || true'
+  chroot "$root" /bin/sh -c 'systemctl disable consul.service redis-server.service mcollective.service rabbitmq-server.service >/dev/null 2>&1 || true'
   if [ -d "$here/image" ]; then cp -a "$here/image/." "$root/"; fi
   # The Aspera doubles (tests/lab/aspera-doubles.md): the service user, Redis' data directory, and the
   # Redis configuration readable by Redis only (it will hold requirepass).
