@@ -35,17 +35,15 @@ class ActionModule(ActionBase):
                 raise EscrowError('source and dest are the same escrow (%s)' % source)
             for name in source.names():
                 entry = source.entry(name)
-                held = dest.entry(name)
-                if held == entry:
-                    result['present'].append(name)
-                elif self._task.check_mode:
-                    if held is not None:
+                if self._task.check_mode:
+                    held = dest.entry(name)
+                    if held not in (None, entry):
                         raise EscrowError('escrow secret %r is stored in both escrows with different values or history' % name)
-                    result['copied'].append(name)
+                    result['copied' if held is None else 'present'].append(name)
+                    result['verified'] += held == entry
                     continue
-                else:
-                    dest.adopt(name, entry)
-                    result['copied'].append(name)
+                # adopt writes only where dest holds nothing, and refuses a different entry
+                result['copied' if dest.adopt(name, entry) else 'present'].append(name)
                 if dest.entry(name) != entry:
                     raise EscrowError('escrow secret %r read back from %s differs from %s' % (name, dest, source))
                 result['verified'] += 1

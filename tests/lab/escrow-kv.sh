@@ -68,6 +68,9 @@ KEYFLEET_ESCROW_BACKEND=file KEYFLEET_ESCROW_FILE=$src ansible-playbook /dev/std
           - "{{ lookup('keyfleet.encryption.escrow', 'mig_redis', kind='password', length=20) }}"
           - "{{ lookup('keyfleet.encryption.escrow', 'mig_token', kind='key256', generation='R1', pending=true) }}"
 YML
+# Check mode lists the copy and writes nothing: the real copy after it still copies all four.
+ansible-playbook keyfleet.encryption.escrow_to_kv --check -e escrow_copy_file="$src" -e escrow_copy_kv_path=keyfleet/mig \
+  | grep -q '4 copied, 0 already there, 0 verified'
 ansible-playbook keyfleet.encryption.escrow_to_kv -e escrow_copy_file="$src" -e escrow_copy_kv_path=keyfleet/mig | tee "$work/to-kv.log"
 grep -q '4 copied, 0 already there, 4 verified' "$work/to-kv.log"
 ansible-playbook keyfleet.encryption.escrow_to_kv -e escrow_copy_file="$src" -e escrow_copy_kv_path=keyfleet/mig | grep -q '0 copied, 4 already there, 4 verified'
