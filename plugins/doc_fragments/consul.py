@@ -13,24 +13,33 @@ options:
   url:
     description:
       - Addresses of the agent's HTTP API, as seen from the managed host, tried in order until one answers.
+      - Unset, E(CONSUL_HTTP_ADDR) on the managed host, as the consul CLI reads it (an address without a scheme is
+        C(http://), or C(https://) when E(CONSUL_HTTP_SSL) is true).
       - Give an HTTPS address first and the plain HTTP one second to follow an agent whose API moves to HTTPS
         during a migration. The address that answered is tried first next time.
     type: list
     elements: str
     default: [http://127.0.0.1:8500]
   token:
-    description: ACL token sent as C(X-Consul-Token). Never logged.
+    description:
+      - ACL token sent as C(X-Consul-Token). Never logged.
+      - Unset, E(CONSUL_HTTP_TOKEN) on the managed host.
     type: str
   ca_path:
-    description: CA certificate file to verify an HTTPS O(url) with.
+    description:
+      - CA certificate file to verify an HTTPS O(url) with.
+      - Unset, E(CONSUL_CACERT) on the managed host.
     type: path
   client_cert:
     description:
       - Certificate presented to an HTTPS address, for agents with C(verify_incoming) on.
       - The agent's own certificate works; so does any client certificate of the cluster CA.
+      - Unset, E(CONSUL_CLIENT_CERT) on the managed host.
     type: path
   client_key:
-    description: Private key of O(client_cert).
+    description:
+      - Private key of O(client_cert).
+      - Unset, E(CONSUL_CLIENT_KEY) on the managed host.
     type: path
   validate_certs:
     description: Verify the agent's certificate when O(url) is HTTPS.
@@ -40,4 +49,16 @@ options:
     description: Seconds one HTTP request may take.
     type: float
     default: 5.0
+"""
+
+    # The modules that talk to the agent's HTTP API share these options: set them once with
+    # module_defaults for group/keyfleet.encryption.consul.
+    ACTION_GROUP = r"""
+options: {}
+attributes:
+  action_group:
+    description: Use C(group/keyfleet.encryption.consul) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - keyfleet.encryption.consul
 """

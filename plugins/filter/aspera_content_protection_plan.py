@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: aspera_content_protection_plan
 author: keyfleet maintainers (@keyfleet)
 short_description: Which content-protection secret each IBM Aspera user must get in its keystore
-version_added: 0.3.0
+version_added: 1.0.0
 description:
   - From aspera.conf, the secret that applies to each user (its own, else its group's, else the node's),
     because askmscli keeps content-protection secrets per user only.

@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: consul_tls_settings
 author: keyfleet maintainers (@keyfleet)
 short_description: Consul agent TLS settings for one stage, in the layout the agent's version wants
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Flat keys (C(ca_file), C(verify_incoming), ...) for Consul before 1.12, the C(tls) stanza
     (C(tls.defaults), C(tls.internal_rpc.verify_server_hostname)) from 1.12 on, where the flat keys are deprecated.

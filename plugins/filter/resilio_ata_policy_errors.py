@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: resilio_ata_policy_errors
 author: keyfleet maintainers (@keyfleet)
 short_description: Every rule of the Resilio Connect ATA (agent-to-agent) token policy that settings break
-version_added: 0.4.0
+version_added: 1.0.0
 description:
   - Checks the policy the vendor documents for ATA tokens (Resilio Connect 3.6 and later) and returns one message per
     broken rule, each naming its variable (O(prefix) and the key) and the rule. An empty list means the policy is good.

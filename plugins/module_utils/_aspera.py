@@ -23,7 +23,7 @@ ASPERA_BIN = '/opt/aspera/bin'
 ASPERA_CONF = '/opt/aspera/etc/aspera.conf'
 
 # askmscli categories. The Redis master key is named redis-primary-key from 4.4 on; both
-# are accepted and the one the installed askmscli knows is used (VENDOR-FACTS).
+# are accepted and the one the installed askmscli knows is used (the vendor renamed it in HSTS 4.4).
 CATEGORIES = ('ssear', 'redis-master-key', 'redis-primary-key', 'redis-password')
 REDIS_MASTER_KEY_NAMES = ('redis-master-key', 'redis-primary-key')
 # Per-user category; the others are shared and copied into every keystore by askmscli -i.

@@ -17,6 +17,7 @@ import re
 import ssl
 import time
 
+from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.urls import open_url
 
@@ -53,12 +54,14 @@ STAGE_NAMES = {
 PARTS = ('gossip', 'tls')
 FINAL_STAGE = 3
 
+# Unset options fall back to the environment the consul CLI reads, on the managed host.
 COMMON_ARGUMENT_SPEC = dict(
-    url=dict(type='list', elements='str', default=['http://127.0.0.1:8500']),
-    token=dict(type='str', no_log=True),
-    ca_path=dict(type='path'),
-    client_cert=dict(type='path'),
-    client_key=dict(type='path'),
+    url=dict(type='list', elements='str', default=['http://127.0.0.1:8500'],
+             fallback=(env_fallback, ['CONSUL_HTTP_ADDR'])),
+    token=dict(type='str', no_log=True, fallback=(env_fallback, ['CONSUL_HTTP_TOKEN'])),
+    ca_path=dict(type='path', fallback=(env_fallback, ['CONSUL_CACERT'])),
+    client_cert=dict(type='path', fallback=(env_fallback, ['CONSUL_CLIENT_CERT'])),
+    client_key=dict(type='path', fallback=(env_fallback, ['CONSUL_CLIENT_KEY'])),
     validate_certs=dict(type='bool', default=True),
     timeout=dict(type='float', default=5.0),
 )
@@ -468,8 +471,17 @@ def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_membe
         sleep(interval)
 
 
-def client_from_params(params):
+def _with_scheme(url, environ=None):
+    """CONSUL_HTTP_ADDR may be host:port; the CLI then uses http, or https when CONSUL_HTTP_SSL is true."""
+    if '://' in url:
+        return url
+    use_https = (os.environ if environ is None else environ).get('CONSUL_HTTP_SSL', '').lower() in ('1', 'true', 'yes', 'on')
+    return ('https://' if use_https else 'http://') + url
+
+
+def client_from_params(params, environ=None):
     """A client from the options of COMMON_ARGUMENT_SPEC."""
-    return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
+    urls = [params['url']] if isinstance(params['url'], str) else params['url']
+    return ConsulClient([_with_scheme(u, environ) for u in urls], token=params.get('token'), ca_path=params.get('ca_path'),
                         validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0),
                         client_cert=params.get('client_cert'), client_key=params.get('client_key'))

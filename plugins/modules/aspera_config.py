@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: aspera_config
 short_description: Read, set or remove IBM Aspera settings in aspera.conf through asconfigurator
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Reads the node, user and group settings keyfleet manages from C(aspera.conf) (XML) and changes the ones

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: aspera_keystore
 short_description: Initialise the askmscli keystores of many IBM Aspera users in one call
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Runs C(askmscli -i -u USER) for each user whose keystore (C(~USER/.aspera/localkeystore.db)) is

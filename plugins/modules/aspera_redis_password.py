@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: aspera_redis_password
 short_description: Make the IBM Aspera Redis require a password, and keep it across restarts
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Follows the vendor's procedure without its C(asredis) session - hands the Redis configuration file

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: aspera_secret
 short_description: Set an IBM Aspera askmscli secret (content protection, Redis master key, Redis password)
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Sets one secret of an askmscli category, giving it to C(askmscli -s) on standard input, never on the

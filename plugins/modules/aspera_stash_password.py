@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: aspera_stash_password
 short_description: Set the IBM Aspera askmscli stash password once, and never change it by accident
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Sets the stash password with C(askmscli -P-) (on standard input), then initialises again the keystore of

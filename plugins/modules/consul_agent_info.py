@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_agent_info
 short_description: Read a Consul agent's encryption state through its HTTP API
-version_added: 0.1.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Reads C(/v1/agent/self), C(/v1/agent/members), C(/v1/status/leader) and C(/v1/operator/keyring) of the
@@ -26,6 +26,7 @@ description:
   - A C(serf/local.keyring) that exists but cannot be read (permission denied) fails the task.
 extends_documentation_fragment:
   - keyfleet.encryption.consul
+  - keyfleet.encryption.consul.action_group
   - keyfleet.encryption.attributes.info
 options:
   data_dir:

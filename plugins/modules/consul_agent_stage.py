@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_agent_stage
 short_description: Bring one Consul agent to a stage of gossip encryption and/or TLS, in one call
-version_added: 0.3.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Declarative, for one agent and one stage of a running-cluster migration (or stage 3 of a new cluster).
@@ -28,6 +28,7 @@ description:
   - Playbooks keep the order across agents (clients in batches, servers one at a time, the leader last).
 extends_documentation_fragment:
   - keyfleet.encryption.consul
+  - keyfleet.encryption.consul.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:

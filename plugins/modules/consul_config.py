@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_config
 short_description: Write one Consul configuration fragment, validated, with secrets kept out of output
-version_added: 0.1.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Writes O(settings) and O(secret_settings) as one JSON file in the agent's configuration directory,

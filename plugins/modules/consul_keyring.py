@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_keyring
 short_description: Install, use or remove a gossip key through Consul's keyring API
-version_added: 0.1.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Changes the gossip keyring of a running, encrypted cluster through C(/v1/operator/keyring) on the
@@ -24,6 +24,7 @@ description:
   - The key never appears in the result, only its fingerprint (first 16 hex digits of its SHA-256).
 extends_documentation_fragment:
   - keyfleet.encryption.consul
+  - keyfleet.encryption.consul.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -48,7 +49,7 @@ options:
         the key at its next restart.
     type: bool
     default: false
-    version_added: 0.2.0
+    version_added: 1.0.0
   min_nodes:
     description:
       - The number of agents that must hold the key before it is used (O(state=primary)), and use it before the others

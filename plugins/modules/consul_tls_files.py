@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_tls_files
 short_description: A Consul agent's TLS files, its key made on the agent and its certificate signed on the controller
-version_added: 0.2.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Writes the CA certificate, makes the agent's private key (ECDSA P-256) on the agent when there is none, and checks

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: consul_wait
 short_description: Wait until a Consul agent is healthy from its own point of view
-version_added: 0.1.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - The gate of every rolling restart in this collection. Polls the agent on the managed host, every
@@ -23,6 +23,7 @@ description:
   - Fails after O(wait_timeout) seconds with the conditions that still did not hold.
 extends_documentation_fragment:
   - keyfleet.encryption.consul
+  - keyfleet.encryption.consul.action_group
   - keyfleet.encryption.attributes.info
 options:
   wait_timeout:

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: env_master_key
 short_description: Give a systemd service a master key in an environment variable, and never change it by accident
-version_added: 0.4.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Sets an environment variable that holds a master key (for example C(RESILIO_MPASSWD) of the Resilio Connect

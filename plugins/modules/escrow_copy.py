@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: escrow_copy
 short_description: Copy every escrowed secret, with its history and rotation generations, into another escrow
-version_added: 0.7.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Copies each secret of the O(source) escrow into the O(dest) escrow as it is - its value, its previous values,

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: mcollective_settings
 short_description: Several C(key = value) settings of an MCollective server.cfg or client configuration in one call
-version_added: 0.2.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Sets each setting as one C(key = value) line, as C(ansible.builtin.lineinfile) would one at a time. The last line

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: swarm_autolock
 short_description: Docker Swarm autolock with the unlock key kept in the keyfleet escrow
-version_added: 0.6.0
+version_added: 1.0.0
 author: keyfleet maintainers (@keyfleet)
 description:
   - Turns autolock of a swarm's managers on or off, rotates the unlock key once per O(rotation_id), and unlocks

@@ -33,7 +33,10 @@ track() {  # track NAME COMMAND...: run in the background into its own log
   local name=$1; shift
   ( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
 }
-checks() { ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units && tests/lab/escrow-kv.sh; }
+checks() {
+  ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units \
+    && tests/lab/package.sh && tests/lab/docs.sh && tests/lab/escrow-kv.sh
+}
 
 echo "=== side by side ($(date -u +%T)): lint, sanity, units | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
 track checks checks

@@ -58,3 +58,23 @@ def test_an_unreadable_ca_file_stops_the_read(agent, run_module, tmp_path):
     agent.ca_file = str(tmp_path)
     result = run_module(consul_agent_info, dict(trusted_ca_file=str(tmp_path / 'default.pem')))
     assert result['failed'] and 'cannot read the CA file' in result['msg']
+
+
+def test_unset_connection_options_come_from_the_consul_cli_environment(monkeypatch, run_module):
+    seen = {}
+
+    def capture(params):
+        seen.update(params)
+        seen['client'] = c.client_from_params(params)
+        return Agent()
+    monkeypatch.setattr(consul_agent_info, 'client_from_params', capture)
+    monkeypatch.setenv('CONSUL_HTTP_ADDR', 'consul.example:8501')
+    monkeypatch.setenv('CONSUL_HTTP_SSL', 'true')
+    monkeypatch.setenv('CONSUL_HTTP_TOKEN', 'from-env')
+    monkeypatch.setenv('CONSUL_CACERT', '/etc/consul.d/ca.pem')
+    run_module(consul_agent_info, {})
+    assert seen['client'].urls == ['https://consul.example:8501']
+    assert seen['token'] == 'from-env' and seen['ca_path'] == '/etc/consul.d/ca.pem'
+    seen.clear()
+    run_module(consul_agent_info, dict(url=['http://127.0.0.1:8500'], token='given'))  # options win over the environment
+    assert seen['client'].urls == ['http://127.0.0.1:8500'] and seen['token'] == 'given'
