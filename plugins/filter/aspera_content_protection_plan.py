@@ -55,8 +55,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    AsperaError, content_protection_plan, content_protection_sources)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera_conf import content_protection_plan, content_protection_sources
 
 
 def members(getent_group, getent_passwd):

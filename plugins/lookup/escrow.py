@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: escrow
 author: keyfleet maintainers (@keyfleet)
 short_description: Named secrets generated once and escrowed in an Ansible Vault file or an OpenBao / Vault KV engine
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns the secret stored under each name in the escrow - by default an Ansible Vault encrypted file on the
     controller, or with O(backend=kv) a KV version 2 engine of OpenBao or HashiCorp Vault (docs/escrow.md).
@@ -66,6 +66,14 @@ options:
     description: With O(generation), the pending rotation is done - its value becomes the current one (the old one is kept).
     type: bool
     default: false
+  read_only:
+    description:
+      - Only read - return the value the escrow holds under each name, of whatever kind, or an empty string when it holds
+        none. Nothing is generated or written, so a report (keyfleet.encryption.posture) can compare hosts with the
+        escrow and name what is missing from it.
+    type: bool
+    default: false
+    version_added: 1.0.0
   store:
     description:
       - V(false) (check mode) - with O(pending), a new value is made for the plan but nothing is written to the escrow.
@@ -262,6 +270,8 @@ class LookupModule(LookupBase):
         kind, value = self.get_option('kind'), self.get_option('value')
         generation = self.get_option('generation')
         try:
+            if self.get_option('read_only'):
+                return [(escrow.entry(name) or {}).get('value') or '' for name in terms]
             if self.get_option('pending') or self.get_option('promote'):
                 if not generation:
                     raise EscrowError('pending and promote need a generation (the rotation id)')

@@ -13,6 +13,11 @@ import pwd
 import stat
 import tempfile
 
+try:
+    from ansible.module_utils.compat import selinux as _selinux
+except ImportError:  # no libselinux on this host: nothing to label
+    _selinux = None
+
 
 def owner_ids(owner, group=None):
     """(uid, gid) of a user and group given by name or number; no group: the user's primary group.
@@ -34,19 +39,51 @@ def set_attrs(path, uid, gid, mode):
     os.chmod(path, mode)
 
 
-def write_private(path, text, mode=0o600, uid=0, gid=0):
-    """Write ``text`` to ``path`` atomically. The temporary file is created with ``mode`` and gets its
-    owner before anything is written, so a secret is never readable by anybody else, not even for a
-    moment, and a reader sees the old file or the new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or '.', prefix='.%s.' % os.path.basename(path))
+def _selinux_context(path):
+    """The SELinux context a file written at ``path`` must get: the one the file has now, else the policy's
+    default for the path - what AnsibleModule.atomic_move gives a replaced file. None without SELinux."""
+    if _selinux is None:
+        return None
+    try:
+        if not _selinux.is_selinux_enabled():
+            return None
+        rc, context = _selinux.lgetfilecon_raw(path) if os.path.lexists(path) else _selinux.matchpathcon(path, 0)
+    except OSError:
+        return None
+    return context if rc == 0 else None
+
+
+def write_private(path, data, mode=0o600, uid=0, gid=0, prepare=None, sync_dir=False):
+    """Write ``data`` (text or bytes) to ``path`` atomically: the one way this collection writes a file.
+
+    The temporary file beside ``path`` gets ``mode``, its owner (``uid``/``gid``; None keeps the writer's) and
+    the SELinux context of the file it replaces before anything is written, so a secret is never readable by
+    anybody else, not even for a moment, and a reader sees the old file or the new one, never half of one.
+    ``prepare(tmp)`` may set further attributes on the temporary file before it is renamed. ``sync_dir`` also
+    makes the rename durable (the escrow, whose loss loses keys).
+    """
+    directory = os.path.dirname(path) or '.'
+    context = _selinux_context(path)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))
     try:
         os.fchmod(fd, mode)
-        os.fchown(fd, uid, gid)
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
+        if uid is not None or gid is not None:
+            os.fchown(fd, -1 if uid is None else uid, -1 if gid is None else gid)
+        if context:
+            _selinux.lsetfilecon(tmp, context)
+        with os.fdopen(fd, 'wb' if isinstance(data, bytes) else 'w') as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        if prepare is not None:
+            prepare(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+    if sync_dir:
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)

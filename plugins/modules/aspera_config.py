@@ -115,13 +115,14 @@ backup_file:
 """
 
 import os
-import shutil
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    AS_NULL, SECRET_SETTINGS, SETTINGS, AsperaError, asconfigurator_command, mask, read_settings)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera_conf import (
+    AS_NULL, SECRET_SETTINGS, SETTINGS, asconfigurator_command, mask, read_settings)
 
 
 def _norm(value):
@@ -213,10 +214,8 @@ def main():
         backup = '%s.keyfleet-%s' % (conf, backup_id)
         if not os.path.exists(backup):
             # The copy may hold plain-text secrets: nobody but root reads it.
-            fd = os.open(backup + '.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, 'w') as f, open(conf) as src:
-                shutil.copyfileobj(src, f)
-            os.replace(backup + '.tmp', backup)
+            with open(conf, 'rb') as src:
+                write_private(backup, src.read(), 0o600, None, None)
             result['backup_file'] = backup
     for command in commands:
         rc, out, err = module.run_command([p['asconfigurator'], '-x', command])

@@ -66,7 +66,8 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, module_askmscli
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import module_askmscli
 
 
 def stale_users(cli, users, homes, shared, force):

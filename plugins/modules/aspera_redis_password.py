@@ -105,8 +105,8 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    AsperaError, Redis, RedisReplyError, persisted_requirepass)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._redis import Redis, RedisError, RedisReplyError, persisted_requirepass
 
 NO_PASSWORD_SET = ('without any password configured', 'no password is set')
 
@@ -207,7 +207,7 @@ def main():
             result['directory_handed_over'] = rewrite(redis, p['conf'], p['redis_user'])
             if read_persisted(p['conf']) != p['password'].encode('utf-8'):
                 module.fail_json(msg='CONFIG REWRITE did not write the password to %s' % p['conf'], **result)
-    except (AsperaError, OSError, IOError) as e:
+    except (AsperaError, RedisError, OSError, IOError) as e:
         module.fail_json(msg=str(e), **result)
     finally:
         if redis is not None:

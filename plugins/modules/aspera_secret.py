@@ -79,8 +79,9 @@ before:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    CATEGORIES, IRREVERSIBLE, USER_CATEGORIES, AsperaError, module_askmscli, secret_state)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import (
+    CATEGORIES, IRREVERSIBLE, USER_CATEGORIES, module_askmscli, secret_state)
 
 
 def main():

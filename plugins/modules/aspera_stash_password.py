@@ -104,7 +104,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError, module_askmscli
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import module_askmscli
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
 
 ITERATIONS = 200000

@@ -87,29 +87,12 @@ changed_keys:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
-
-
-def write_atomically(module, path, text):
-    """Write through a temporary file that already has its final owner and mode when it is renamed,
-    so the secret is never readable by anybody else, not even for a moment."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.%s.' % os.path.basename(path))
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp_args = module.load_file_common_arguments(module.params, path=tmp)
-        module.set_fs_attributes_if_different(tmp_args, True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def main():
@@ -157,7 +140,10 @@ def main():
                 module.fail_json(msg='consul validate refused %s with the new %s: %s'
                                  % (config_dir, os.path.basename(path), refused))
         if not module.check_mode:
-            write_atomically(module, path, text)
+            # The temporary file gets the task's owner, group, mode and SELinux attributes before the rename,
+            # so the secret is never readable by anybody else, not even for a moment.
+            write_private(path, text, 0o600, None, None, prepare=lambda tmp: module.set_fs_attributes_if_different(
+                module.load_file_common_arguments(module.params, path=tmp), True))
         result['changed'] = True
 
     file_args = module.load_file_common_arguments(p)

@@ -142,8 +142,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
-from ansible_collections.keyfleet.encryption.plugins.module_utils import _resilio as resilio
-from ansible_collections.keyfleet.encryption.plugins.module_utils._resilio import ResilioError
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _systemd_env as resilio
+from ansible_collections.keyfleet.encryption.plugins.module_utils._systemd_env import SystemdEnvError
 
 
 def read(path):
@@ -155,7 +155,7 @@ def read(path):
     except FileNotFoundError:
         return None
     except (IOError, OSError) as e:
-        raise ResilioError('cannot read %s: %s' % (path, e))
+        raise SystemdEnvError('cannot read %s: %s' % (path, e))
 
 
 def private(path):
@@ -191,7 +191,7 @@ class UnitEnvironment:
             self.pid = 0
         try:
             self.process = resilio.process_environment(self.pid) if self.pid > 0 else None
-        except ResilioError as e:
+        except SystemdEnvError as e:
             module.fail_json(msg=str(e))
 
     def sources(self, overrides):
@@ -246,7 +246,7 @@ def main():
                         '[Service]\nEnvironmentFile=%s\n' % envfile,
                 envfile: resilio.upsert_environment_file(read(envfile) or '', name, value),
             }
-    except ResilioError as e:
+    except SystemdEnvError as e:
         module.fail_json(msg='%s (name, value): %s' % (name, e))
     result = dict(changed=False, files=sorted(wanted), conflicts=[])
 
@@ -269,7 +269,7 @@ def main():
         exposed = [] if p['method'] == 'dropin' else [
             path for kind, path, text in after
             if kind == 'unit' and text is not None and name in resilio.dropin_environment(text)]
-    except ResilioError as e:
+    except SystemdEnvError as e:
         module.fail_json(msg='cannot read the environment of %s: %s' % (unit, e))
     result['conflicts'] = conflicts
     if conflicts and not p['allow_change']:
@@ -288,7 +288,7 @@ def main():
     was_set = resilio.configured_value(name, before)[0] is not None
     try:
         stale = [path for path, text in wanted.items() if read(path) != text or not private(path)]
-    except ResilioError as e:
+    except SystemdEnvError as e:
         module.fail_json(msg=str(e), **result)
     result['changed'] = bool(stale)
     if stale and not module.check_mode:

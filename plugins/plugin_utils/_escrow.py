@@ -22,7 +22,8 @@ import json
 import os
 import secrets as _secrets
 import string
-import tempfile
+
+from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
 
 FORMAT_VERSION = 1
 DEFAULT_PASSWORD_CHARS = string.ascii_letters + string.digits
@@ -280,24 +281,8 @@ class Escrow(_Operations):
 
     def _store(self, data):
         payload = self._codec.encrypt(json.dumps(data, indent=1, sort_keys=True).encode('utf-8'), self._opened)
-        directory = os.path.dirname(self.path)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(self.path))
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, 'wb') as f:
-                f.write(payload)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        # The controller user keeps the file (uid/gid None); the rename is made durable.
+        write_private(self.path, payload, 0o600, None, None, sync_dir=True)
 
     def _locked(self, update):
         """Run ``update(data)`` under the lock; store the data if it says it changed it."""

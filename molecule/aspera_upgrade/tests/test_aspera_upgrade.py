@@ -164,3 +164,28 @@ def test_asperanoded_restarted_with_the_new_keys_before_the_old_token_keys_went(
     started = int(host.check_output('date -d "$(systemctl show -p ActiveEnterTimestamp --value asperanoded)" +%s'))
     changed = int(host.check_output('stat -c %Y /opt/aspera/etc/aspera.conf'))
     assert started <= changed
+
+
+def posture(name):
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-%s' % name, 'posture.json')) as f:
+        report = json.load(f)
+    return dict((r['check'], r) for r in report['rows'] if r['host'] == 'aspera1'), report['summary']
+
+
+def test_posture_before_names_the_plain_text_secrets_without_their_values():
+    rows, summary = posture('before')
+    plain = rows['plain-text secrets']
+    assert plain['status'] == 'todo'
+    assert 'user alice: transfer_encryption_content_protection_secret' in plain['detail'], plain
+    assert 'token_encryption_key' in plain['detail']
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-before', 'posture.md')) as f:
+        markdown = f.read()
+    for value in PLAIN:
+        assert value not in markdown and value not in json.dumps(rows)
+
+
+def test_posture_after_the_upgrade_is_all_ok():
+    rows, summary = posture('after')
+    assert dict((c, r['status']) for c, r in rows.items()) == {
+        'plain-text secrets': 'ok', 'keystores': 'ok', 'Redis password': 'ok', 'Redis master key': 'ok',
+        'stash password': 'ok'}, rows

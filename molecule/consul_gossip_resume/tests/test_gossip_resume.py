@@ -69,3 +69,47 @@ def test_third_run_changed_nothing(evidence):
 def test_encrypted_everywhere_and_all_alive(host):
     labcheck.assert_gossip_fully_encrypted(host)
     labcheck.assert_members_alive(host, NODES)
+
+
+def posture(name):
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-%s' % name, 'posture.json')) as f:
+        report = json.load(f)
+    return dict(((r['host'], r['check']), r) for r in report['rows']), report['summary']
+
+
+def test_posture_of_the_half_migrated_cluster(evidence):
+    rows, summary = posture('half')
+    # Every agent read; the crash left the cluster between stages, which is 'todo', never an error.
+    assert sorted(h for h, c in rows if c == 'gossip stage') == NODES
+    stages = dict((h, rows[(h, 'gossip stage')]) for h in NODES)
+    assert any(r['status'] == 'todo' for r in stages.values()), stages
+    assert all(r['detail'][0] in '123' for r in stages.values()), stages
+    assert summary['error'] == 0 and summary['missing'] == 0, summary
+    # The key the agents encrypt with is the escrowed one, on every node.
+    assert [rows[(h, 'gossip key')]['status'] for h in NODES] == ['ok'] * 3
+    # The same table on the terminal and in Markdown for a ticket.
+    out_dir = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-half')
+    with open(os.path.join(out_dir, 'posture.md')) as f:
+        assert f.read().count('\n| consul | node') == len(rows)
+    assert 'gossip stage' in evidence['posture']['half'] and 'todo' in evidence['posture']['half']
+
+
+def test_posture_names_what_the_escrow_does_not_hold(evidence):
+    rows, summary = posture('empty')
+    assert [rows[(h, 'gossip key')]['status'] for h in NODES] == ['missing'] * 3
+    assert summary['missing'] == 3
+    assert not evidence['posture']['empty_escrow_made']  # read only: no escrow made where none was
+
+
+def test_posture_reading_changed_nothing(evidence):
+    # The escrow's bytes, every agent's settings and main PID, before and after the reports.
+    assert evidence['posture']['before'] == evidence['posture']['after']
+    assert 'MainPID=' in evidence['posture']['before'] and len(evidence['posture']['before'].splitlines()) == 7
+
+
+def test_posture_of_the_migrated_cluster(evidence):
+    rows, summary = posture('done')
+    assert [rows[(h, 'gossip stage')]['status'] for h in NODES] == ['ok'] * 3
+    assert [rows[(h, 'tls stage')]['status'] for h in NODES] == ['todo'] * 3  # this scenario adds no TLS
+    assert summary == {'ok': 6, 'todo': 3, 'missing': 0, 'error': 0}
+    assert re.search(r'^\s*"?\s*6 ok, 3 todo, 0 missing, 0 error', evidence['posture']['done'], re.M)

@@ -90,3 +90,16 @@ def test_ca_key_never_in_the_output_nor_on_a_node(hosts):
     body = [line for line in ca_key.splitlines() if not line.startswith('-----')][0]
     for h in hosts.values():
         assert h.run('grep -rqF -- %s /etc /var/lib/consul /root /tmp', body).rc == 1
+
+
+def test_posture_certificates_and_the_ca_against_the_escrow():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-converged', 'posture.json')) as f:
+        report = json.load(f)
+    rows = dict(((r['host'], r['check']), r) for r in report['rows'])
+    for node in NODES:
+        assert rows[(node, 'tls stage')]['status'] == 'ok'
+        cert = rows[(node, 'certificate')]
+        assert cert['status'] == 'ok' and ' expires in 36' in cert['detail'], cert  # 365 days, issued today
+        assert rows[(node, 'CA')]['status'] == 'ok' and 'the escrowed CA' in rows[(node, 'CA')]['detail']
+        assert rows[(node, 'gossip stage')]['status'] == 'todo'  # TLS only here
+    assert report['summary']['error'] == 0 and report['summary']['missing'] == 0

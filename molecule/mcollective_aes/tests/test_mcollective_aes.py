@@ -195,3 +195,16 @@ def test_system_client_config_root_in_the_users_group_only():
 
 def test_no_private_key_in_the_logs():
     labcheck.assert_secrets_not_logged([labcheck.escrow_secret('mcollective_aes_shared_server_key')], expect=())
+
+
+def test_posture_after_converge_reads_the_scenario_from_server_cfg():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-converged', 'posture.json')) as f:
+        report = json.load(f)
+    rows = [r for r in report['rows'] if r['system'] == 'mcollective']
+    assert sorted(set(r['host'] for r in rows)) == ['mco-server1', 'mco-server2']
+    assert all(r['status'] == 'ok' for r in rows), rows
+    scenario = [r['detail'] for r in rows if r['check'] == 'scenario']
+    assert scenario == ['manual_unique (send_pubkey 0, learn_pubkeys 0)'] * 2
+    assert all(r['detail'].endswith(' bits') for r in rows if r['check'] == 'key size')
+    clients = [r['detail'] for r in rows if r['check'] == 'client_cert_dir']
+    assert all('alice' in c and 'bob' in c for c in clients), clients

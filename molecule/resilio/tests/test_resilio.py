@@ -174,3 +174,12 @@ def test_no_key_in_the_play_log():
     # The MC configuration's own secret too: the role reads and rewrites that file (no_log, no diff).
     labcheck.assert_secrets_not_logged(keys + ['set-by-hand', 'lab-smtp-secret-in-mc-config'],
                                        expect=('ESTABLISH', 'RESILIO_MPASSWD'))
+
+
+def test_posture_after_converge_every_key_escrowed_set_and_private():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-converged', 'posture.json')) as f:
+        report = json.load(f)
+    rows = dict(((r['host'], r['check']), r['status']) for r in report['rows'] if r['system'] == 'resilio')
+    assert rows == {('mc1', 'MC master key'): 'ok', ('mc1', 'MC master key exposure'): 'ok',
+                    ('agent1', 'agent master key'): 'ok', ('agent1', 'agent master key exposure'): 'ok',
+                    ('agent2', 'agent master key'): 'ok', ('agent2', 'agent master key exposure'): 'ok'}, report['rows']

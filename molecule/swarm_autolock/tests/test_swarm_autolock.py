@@ -142,3 +142,10 @@ def test_no_key_in_any_output(life):
 
 def test_escrow_file_private():
     assert os.stat(os.environ['KEYFLEET_ESCROW_FILE']).st_mode & 0o777 == 0o600
+
+
+def test_posture_after_converge_autolock_on_and_the_key_escrowed():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-converged', 'posture.json')) as f:
+        report = json.load(f)
+    rows = dict(((r['host'], r['check']), r['status']) for r in report['rows'])
+    assert rows == dict(((h, c), 'ok') for h in ('swarm1', 'swarm2', 'swarm3') for c in ('autolock', 'unlock key')), report['rows']

@@ -118,3 +118,17 @@ def test_the_kv_backend_without_a_url_says_which_variables_give_it(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(AnsibleLookupError, match='option url was not set.*the server url comes from ansible_hashi_vault_url'):
         lookup([('default', VaultSecret(b'pw'))]).run(['a'], variables={'keyfleet_escrow_backend': 'kv'})
+
+
+def test_read_only_returns_what_is_held_and_writes_nothing(tmp_path):
+    path = tmp_path / 'e.vault'
+    secrets = [('default', VaultSecret(b'pw'))]
+    # No escrow yet: an empty answer, and no file (nor directory) made for it.
+    assert lookup(secrets).run(['a'], variables={}, read_only=True, file=str(path / 'x.vault')) == ['']
+    assert not (path / 'x.vault').exists()
+    held = lookup(secrets).run(['a'], variables={}, kind='gossip_key', file=str(path))
+    before = path.read_bytes()
+    # Any kind is read as it is; a name not held stays absent, never generated.
+    assert lookup(secrets).run(['a', 'b'], variables={}, read_only=True, kind='password', file=str(path)) == held + ['']
+    assert path.read_bytes() == before
+    assert lookup(secrets).run(['b'], variables={}, kind='pem', file=str(path)) == ['']

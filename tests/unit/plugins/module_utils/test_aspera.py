@@ -8,9 +8,12 @@ import io
 
 import pytest
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import (
-    AsperaError, Askmscli, Redis, RedisReplyError, asconfigurator_command, content_protection_plan, mask,
-    parse_secret_hashes, persisted_requirepass, read_settings, redis_config_args, secret_state, sha512)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import Askmscli, parse_secret_hashes, secret_state, sha512
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera_conf import (
+    asconfigurator_command, content_protection_plan, mask, read_settings)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._redis import (
+    Redis, RedisError, RedisReplyError, persisted_requirepass, redis_config_args)
 
 SECRET = 'p@ss w;rd $(rm -rf /) "quoted"'
 
@@ -201,7 +204,7 @@ def test_redis_config_args(line, expected):
 
 @pytest.mark.parametrize('line', ['requirepass "open', "requirepass 'x'y"])
 def test_redis_config_args_unbalanced(line):
-    with pytest.raises(AsperaError, match='unbalanced quotes'):
+    with pytest.raises(RedisError, match='unbalanced quotes'):
         redis_config_args(line)
 
 
@@ -244,12 +247,12 @@ def test_redis_unreachable_is_named(monkeypatch):
     def refuse(addr, timeout):
         raise OSError(111, 'Connection refused')
     monkeypatch.setattr(socket, 'create_connection', refuse)
-    with pytest.raises(AsperaError, match='Redis at 127.0.0.1:31499 is not reachable'):
+    with pytest.raises(RedisError, match='Redis at 127.0.0.1:31499 is not reachable'):
         Redis('127.0.0.1', 31499)
 
 
 def test_every_plain_text_secret_has_a_name_of_its_own():
-    from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import content_protection_sources
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera_conf import content_protection_sources
     # The node's secret is kept even though no listed user inherits it.
     assert content_protection_sources(PLAN_CONF) == {
         'node': 'node s', 'user_alice': 'alice s', 'group_media': 'media s', 'group_ops': 'ops s'}

@@ -231,7 +231,7 @@ class FakeRedis(object):
         self.password = password
 
     def command(self, *args):
-        from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import RedisReplyError
+        from ansible_collections.keyfleet.encryption.plugins.module_utils._redis import RedisReplyError
         if args[0] == 'AUTH':
             if self.password is None:
                 raise RedisReplyError('ERR AUTH <password> called without any password configured for the default user')
@@ -272,12 +272,12 @@ def test_an_irreversible_secret_set_to_another_value_is_refused(askms, run_modul
 
 
 def test_an_irreversible_secret_that_cannot_be_compared_is_refused(askms, run_module, monkeypatch):
-    from ansible_collections.keyfleet.encryption.plugins.module_utils import _aspera
+    from ansible_collections.keyfleet.encryption.plugins.module_utils import _askmscli
 
     def cannot_tell(self, *args):
-        raise _aspera.AsperaError('askmscli: unknown option -H')
+        raise AsperaError('askmscli: unknown option -H')
 
-    monkeypatch.setattr(_aspera.Askmscli, 'secret_hashes', cannot_tell)
+    monkeypatch.setattr(_askmscli.Askmscli, 'secret_hashes', cannot_tell)
     refused = run_module(aspera_secret, dict(category='redis-master-key', secret=SECRET, askmscli=askms))
     assert refused['failed'] and refused['before'] == 'unknown' and '(askmscli -H cannot tell)' in refused['msg']
     # The Redis password is not irreversible: it is set, with a warning.

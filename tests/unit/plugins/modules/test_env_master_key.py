@@ -11,7 +11,7 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils import _resilio
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _systemd_env as _resilio
 from ansible_collections.keyfleet.encryption.plugins.modules import env_master_key
 
 KEY = 'new "key" 100% \\ $x'
@@ -222,7 +222,7 @@ def test_an_unreadable_process_environment_stops(tmp_path, monkeypatch):
         raise PermissionError(13, 'Permission denied', str(path))
 
     monkeypatch.setattr('builtins.open', eacces)
-    with pytest.raises(_resilio.ResilioError, match='cannot read the environment of process 4242.*Permission denied'):
+    with pytest.raises(_resilio.SystemdEnvError, match='cannot read the environment of process 4242.*Permission denied'):
         _resilio.process_environment(4242, proc=str(tmp_path))
     monkeypatch.undo()
     assert _resilio.process_environment(4242, proc=str(tmp_path)) is None  # gone: no such file

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._resilio import (
-    ResilioError, ata_policy_errors, dropin_assignment, dropin_environment, environment_file, render_dropin,
-    render_environment_file)
+from ansible_collections.keyfleet.encryption.plugins.module_utils._resilio import ata_policy_errors
+from ansible_collections.keyfleet.encryption.plugins.module_utils._systemd_env import (
+    SystemdEnvError, dropin_assignment, dropin_environment, environment_file, render_dropin, render_environment_file)
 
 # Checked against the lab's systemd 252: a unit with render_dropin()'s drop-in gets exactly this value.
 NASTY = 'p@ss w0rd "q" \\ 100% $HOME `id` ;#'
@@ -45,7 +45,7 @@ def test_environment_file_comments_export_and_quotes():
     ('GOOD', 'a\nb', 'newline'),
 ])
 def test_refused(name, value, message):
-    with pytest.raises(ResilioError, match=message):
+    with pytest.raises(SystemdEnvError, match=message):
         dropin_assignment(name, value)
 
 

@@ -1,0 +1,271 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) keyfleet maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The fleet posture report: what each system's reads say, as rows, and the rows as a table.
+
+The roles read each host (their ``posture`` entry points, check mode) and hand the results here, never a
+secret: escrowed values arrive as fingerprints or as a yes/no, and the modules compare keys themselves.
+A row is ``{system, host, check, status, detail}``; status is one of STATUSES.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+# ok: done; todo: the migration has not got there yet; missing: the host uses a secret the escrow does not
+# hold; error: a read failed or the host contradicts the escrow - never taken as "not migrated".
+STATUSES = ('ok', 'todo', 'missing', 'error')
+COLUMNS = ('system', 'host', 'check', 'status', 'detail')
+
+
+def _row(system, host, check, status, detail):
+    if status not in STATUSES:
+        raise ValueError('unknown posture status %r' % (status,))
+    return dict(system=system, host=host, check=check, status=status, detail=detail)
+
+
+def _failed(result):
+    return not isinstance(result, dict) or bool(result.get('failed'))
+
+
+def _msg(result):
+    if not isinstance(result, dict):
+        return 'not read'
+    return str(result.get('msg') or result.get('error') or 'failed').splitlines()[0][:200]
+
+
+def days_left(not_after, now=None):
+    """Whole days until an X.509 ``not_after`` (``YYYYMMDDHHMMSSZ``, as community.crypto returns it)."""
+    end = datetime.datetime.strptime(not_after, '%Y%m%d%H%M%SZ').replace(tzinfo=datetime.timezone.utc)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return int((end - now).total_seconds() // 86400)
+
+
+def consul_rows(host, facts, now=None):
+    info = facts.get('info')
+    if _failed(info):
+        return [_row('consul', host, 'agent', 'error', 'cannot read the agent: %s' % _msg(info))]
+    if not info.get('reachable'):
+        return [_row('consul', host, 'agent', 'error', 'not answering: %s' % _msg(info))]
+    state = info['state']
+    rows = []
+    for part in ('gossip', 'tls'):
+        stage = state[part]['stage']
+        rows.append(_row('consul', host, '%s stage' % part, 'ok' if stage == 3 else 'todo',
+                         '%d of 3 (%s)' % (stage, state[part].get('stage_name', ''))))
+    lan = [ring for ring in info.get('keyring') or [] if not ring.get('wan')]
+    escrowed = facts.get('escrow_gossip_fp') or ''
+    if state['gossip'].get('enabled') or lan:
+        keys = sorted({fp for ring in lan for fp in ring.get('keys', {})})
+        primary = sorted({fp for ring in lan for fp in ring.get('primary_keys', [])})
+        detail = '%d key(s) in the keyring, primary %s' % (len(keys), ', '.join(primary) or '-')
+        if not escrowed:
+            rows.append(_row('consul', host, 'gossip key', 'missing',
+                             detail + '; the escrow holds no gossip key (%s)' % facts.get('escrow_gossip_name', '')))
+        elif primary != [escrowed]:
+            rows.append(_row('consul', host, 'gossip key', 'error',
+                             detail + '; the primary key is not the escrowed one (%s)' % escrowed))
+        elif len(keys) > 1:
+            rows.append(_row('consul', host, 'gossip key', 'todo', detail + '; old keys still installed'))
+        else:
+            rows.append(_row('consul', host, 'gossip key', 'ok', detail + ', the escrowed one'))
+    cert_file = state['tls'].get('cert_file')
+    if cert_file:
+        cert = facts.get('cert')
+        if _failed(cert) or not cert.get('not_after'):
+            rows.append(_row('consul', host, 'certificate', 'error', 'cannot read %s: %s' % (cert_file, _msg(cert))))
+        else:
+            days = days_left(cert['not_after'], now)
+            warn = int(facts.get('renew_days') or 30)
+            status = 'error' if days < 0 else 'todo' if days < warn else 'ok'
+            rows.append(_row('consul', host, 'certificate', status,
+                             '%s expires in %d day(s)%s' % (cert_file, days, ' - renew it' if status == 'todo' else '')))
+    ca_file = state['tls'].get('ca_file')
+    if ca_file:
+        ca = facts.get('ca')
+        if _failed(ca) or not (ca.get('fingerprints') or {}).get('sha256'):
+            rows.append(_row('consul', host, 'CA', 'error', 'cannot read the CA the agent trusts (%s): %s' % (ca_file, _msg(ca))))
+        else:
+            theirs = ca['fingerprints']['sha256']
+            ours = facts.get('escrow_ca_fp') or ''
+            if facts.get('ca_source') == 'pki':
+                rows.append(_row('consul', host, 'CA', 'ok', 'SHA-256 %s, from the PKI (not escrowed)' % theirs[:23]))
+            elif not ours:
+                rows.append(_row('consul', host, 'CA', 'missing',
+                                 'the agent trusts %s, which the escrow does not hold (%s)' % (theirs[:23], facts.get('escrow_ca_name', ''))))
+            elif ours != theirs:
+                rows.append(_row('consul', host, 'CA', 'error', 'the agent trusts %s, the escrow holds %s' % (theirs[:23], ours[:23])))
+            else:
+                rows.append(_row('consul', host, 'CA', 'ok', 'SHA-256 %s, the escrowed CA' % theirs[:23]))
+    return rows
+
+
+def _compared(system, host, check, escrowed, result, done, todo, missing):
+    """A secret the escrow holds (or not) against what a check-mode module says the host holds."""
+    if not escrowed:
+        return _row(system, host, check, 'missing', missing)
+    if _failed(result):
+        return _row(system, host, check, 'error', _msg(result))
+    return _row(system, host, check, 'todo' if result.get('changed') else 'ok', todo if result.get('changed') else done)
+
+
+def aspera_rows(host, facts):
+    rows = []
+    conf = facts.get('conf')
+    if _failed(conf):
+        rows.append(_row('aspera', host, 'aspera.conf', 'error', 'cannot read aspera.conf: %s' % _msg(conf)))
+    else:
+        plain = ['%s %s: %s' % (f.get('level'), f.get('name') or '', f.get('param'))
+                 for f in conf.get('found') or [] if f.get('param') in facts.get('secret_params', [])]
+        rows.append(_row('aspera', host, 'plain-text secrets', 'todo' if plain else 'ok',
+                         ('left in aspera.conf: ' + '; '.join(p.replace(' :', ':') for p in plain)) if plain
+                         else 'none left in aspera.conf'))
+    keystores = facts.get('keystores')
+    if _failed(keystores):
+        rows.append(_row('aspera', host, 'keystores', 'error', _msg(keystores)))
+    else:
+        waiting = keystores.get('changed_users') or []
+        rows.append(_row('aspera', host, 'keystores', 'todo' if waiting else 'ok',
+                         ('not initialised: ' + ', '.join(waiting)) if waiting
+                         else 'initialised for %s' % ', '.join(facts.get('users') or [])))
+    redis = facts.get('redis')
+    if facts.get('redis_escrowed') and not _failed(redis) and redis.get('changed'):
+        reasons = (('Redis does not require the escrowed password', redis.get('runtime_changed')),
+                   ('requirepass not persisted in its configuration', redis.get('persisted_changed')))
+        detail = '; '.join(d for d, on in reasons if on)
+        rows.append(_row('aspera', host, 'Redis password', 'todo', detail or 'would change'))
+    else:
+        rows.append(_compared('aspera', host, 'Redis password', facts.get('redis_escrowed'), redis,
+                              'required by Redis and persisted (requirepass)', '',
+                              'the escrow holds no Redis password (%s)' % facts.get('redis_name', '')))
+    rows.append(_compared('aspera', host, 'Redis master key', facts.get('master_key_escrowed'), facts.get('master_key'),
+                          'in the root keystore, the escrowed one', 'not in the root keystore yet',
+                          'the escrow holds no Redis master key (%s)' % facts.get('master_key_name', '')))
+    stash = facts.get('stash')
+    if not facts.get('stash_enabled'):
+        rows.append(_row('aspera', host, 'stash password', 'ok', 'not managed here (aspera_stash_password_enabled false)'))
+    else:
+        rows.append(_compared('aspera', host, 'stash password', facts.get('stash_escrowed'), stash,
+                              'set, the escrowed one', 'not set', 'the escrow holds no stash password (%s)' % facts.get('stash_name', '')))
+    return rows
+
+
+def resilio_rows(host, facts):
+    component = facts.get('component', 'mc')
+    check = '%s master key' % ('MC' if component == 'mc' else 'agent')
+    key = facts.get('key')
+    if not facts.get('escrowed'):
+        rows = [_row('resilio', host, check, 'missing', 'the escrow holds no key (%s)' % facts.get('escrow_name', ''))]
+    elif _failed(key):
+        conflicts = key.get('conflicts') if isinstance(key, dict) else None
+        rows = [_row('resilio', host, check, 'error',
+                     ('a different key is set (%s), not the escrowed one' % ', '.join(conflicts)) if conflicts else _msg(key))]
+    elif key.get('changed') or key.get('restart_needed'):
+        rows = [_row('resilio', host, check, 'todo', 'not set yet, or the service does not run with it')]
+    else:
+        rows = [_row('resilio', host, check, 'ok', 'set, matches the escrow; %s' % (
+            'the process runs with it' if key.get('process_has_value') else 'the service is not running'))]
+    exposed = facts.get('exposed')
+    if exposed is None:
+        rows.append(_row('resilio', host, '%s exposure' % check, 'error', 'cannot read the unit: %s' % _msg(facts.get('unit_read'))))
+    else:
+        rows.append(_row('resilio', host, '%s exposure' % check, 'error' if exposed else 'ok',
+                         'in the unit\'s Environment=, which any local user reads over D-Bus' if exposed
+                         else 'not in the unit\'s Environment='))
+    return rows
+
+
+def mcollective_rows(host, facts):
+    settings = facts.get('settings')
+    if settings is None:
+        return [_row('mcollective', host, 'server.cfg', 'error', 'cannot read %s: %s' % (facts.get('config', ''), _msg(facts.get('read'))))]
+    rows = []
+    provider = settings.get('securityprovider', '')
+    if provider != 'aes_security':
+        rows.append(_row('mcollective', host, 'scenario', 'todo', 'securityprovider %s, not aes_security' % (provider or 'unset')))
+    else:
+        send, learn = settings.get('plugin.aes.send_pubkey') == '1', settings.get('plugin.aes.learn_pubkeys') == '1'
+        shared = facts.get('shared_key_name') and facts.get('shared_key_name') in settings.get('plugin.aes.server_private', '')
+        scenario = '%s_%s' % ('automatic' if send and learn else 'manual', 'shared' if shared else 'unique')
+        rows.append(_row('mcollective', host, 'scenario', 'ok', '%s (send_pubkey %s, learn_pubkeys %s)' % (
+            scenario, '1' if send else '0', '1' if learn else '0')))
+        if shared:
+            rows.append(_row('mcollective', host, 'shared server key', 'ok' if facts.get('shared_escrowed') else 'missing',
+                             'in the escrow' if facts.get('shared_escrowed') else
+                             'the escrow holds no shared server key (%s)' % facts.get('shared_escrow_name', '')))
+    bits = facts.get('key_bits') or {}
+    for name, size in sorted(bits.items()):
+        if not size:
+            rows.append(_row('mcollective', host, 'key size', 'error', '%s: cannot read' % name))
+        else:
+            rows.append(_row('mcollective', host, 'key size', 'error' if int(size) < 2048 else 'ok', '%s: %s bits' % (name, size)))
+    names = facts.get('client_keys')
+    if names is None:
+        rows.append(_row('mcollective', host, 'client_cert_dir', 'error', 'cannot list %s' % settings.get('plugin.aes.client_cert_dir', '')))
+    else:
+        rows.append(_row('mcollective', host, 'client_cert_dir', 'ok' if names else 'todo',
+                         '%d key(s): %s' % (len(names), ', '.join(sorted(names))) if names else 'no public keys'))
+    return rows
+
+
+def swarm_rows(host, facts):
+    """From keyfleet.encryption.swarm_autolock with state=unlocked in check mode: it changes nothing on an active
+    manager and reports autolock as it is, and the fingerprint of the key the swarm runs with."""
+    result = facts.get('result')
+    if _failed(result):
+        return [_row('swarm', host, 'autolock', 'error', 'cannot read the manager: %s' % _msg(result))]
+    if result.get('unlocked'):
+        return [_row('swarm', host, 'autolock', 'todo', 'on, but this manager is locked: run keyfleet.encryption.swarm_autolock'),
+                _row('swarm', host, 'unlock key', 'todo', 'cannot be compared while the manager is locked')]
+    if not result.get('autolock'):
+        return [_row('swarm', host, 'autolock', 'todo', 'off')]
+    rows = [_row('swarm', host, 'autolock', 'ok', 'on')]
+    escrowed, current = facts.get('escrow_fp') or '', result.get('key_fingerprint') or ''
+    if not escrowed:
+        rows.append(_row('swarm', host, 'unlock key', 'missing', 'the escrow holds no unlock key (%s)' % facts.get('escrow_name', '')))
+    elif current != escrowed:
+        rows.append(_row('swarm', host, 'unlock key', 'missing',
+                         'the swarm runs with key %s, the escrow holds %s as current' % (current or '-', escrowed)))
+    else:
+        rows.append(_row('swarm', host, 'unlock key', 'ok', 'the escrowed one (%s)' % escrowed))
+    return rows
+
+
+ROWS = dict(consul=consul_rows, aspera=aspera_rows, resilio=resilio_rows, mcollective=mcollective_rows, swarm=swarm_rows)
+
+
+def rows_for(system, host, facts):
+    if system not in ROWS:
+        raise ValueError('no posture for system %r; one of %s' % (system, ', '.join(sorted(ROWS))))
+    return ROWS[system](host, facts or {})
+
+
+def summary(rows):
+    counts = dict((s, 0) for s in STATUSES)
+    for r in rows:
+        counts[r['status']] += 1
+    return counts
+
+
+def render(rows, fmt='text'):
+    """The rows as a terminal table, a Markdown table for tickets, or JSON (rows and counts)."""
+    rows = sorted(rows, key=lambda r: (r['system'], r['host'], r['check']))
+    counts = summary(rows)
+    total = ', '.join('%d %s' % (counts[s], s) for s in STATUSES)
+    if fmt == 'json':
+        return json.dumps(dict(summary=counts, rows=rows), indent=2, sort_keys=True)
+    if fmt == 'markdown':
+        def cell(value):
+            return str(value).replace('|', '\\|').replace('\n', ' ')
+        lines = ['# Fleet posture', '', total, '', '| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+        lines += ['| ' + ' | '.join(cell(r[c]) for c in COLUMNS) + ' |' for r in rows]
+        return '\n'.join(lines) + '\n'
+    if fmt != 'text':
+        raise ValueError('format must be text, markdown or json, not %r' % (fmt,))
+    widths = [max([len(c)] + [len(str(r[c])) for r in rows]) for c in COLUMNS[:-1]]
+    lines = ['  '.join(c.upper().ljust(w) for c, w in zip(COLUMNS[:-1], widths)) + '  DETAIL']
+    lines += ['  '.join(str(r[c]).ljust(w) for c, w in zip(COLUMNS[:-1], widths)) + '  ' + r['detail'] for r in rows]
+    return '\n'.join(lines + [total])
