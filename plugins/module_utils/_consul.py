@@ -304,6 +304,15 @@ def read_local_keyring(path):
     return [key_fingerprint(k) for k in keys]
 
 
+def _with_scheme(url):
+    """An address without a scheme (CONSUL_HTTP_ADDR may be host:port) is read as the consul CLI reads it:
+    http, or https when CONSUL_HTTP_SSL is true."""
+    if '://' in url:
+        return url
+    use_https = os.environ.get('CONSUL_HTTP_SSL', '').lower() in ('1', 'true', 'yes', 'on')
+    return ('https://' if use_https else 'http://') + url
+
+
 class ConsulClient:
     """The agent's HTTP API at the first of ``urls`` that answers.
 
@@ -315,7 +324,7 @@ class ConsulClient:
     def __init__(self, url, token=None, ca_path=None, validate_certs=True, timeout=5.0,
                  client_cert=None, client_key=None):
         urls = [url] if isinstance(url, str) else list(url)
-        self.urls = [u.rstrip('/') for u in urls if u]
+        self.urls = [_with_scheme(u).rstrip('/') for u in urls if u]
         if not self.urls:
             raise ConsulError('no URL of the agent given')
         self.token = token
@@ -471,17 +480,8 @@ def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_membe
         sleep(interval)
 
 
-def _with_scheme(url, environ=None):
-    """CONSUL_HTTP_ADDR may be host:port; the CLI then uses http, or https when CONSUL_HTTP_SSL is true."""
-    if '://' in url:
-        return url
-    use_https = (os.environ if environ is None else environ).get('CONSUL_HTTP_SSL', '').lower() in ('1', 'true', 'yes', 'on')
-    return ('https://' if use_https else 'http://') + url
-
-
-def client_from_params(params, environ=None):
+def client_from_params(params):
     """A client from the options of COMMON_ARGUMENT_SPEC."""
-    urls = [params['url']] if isinstance(params['url'], str) else params['url']
-    return ConsulClient([_with_scheme(u, environ) for u in urls], token=params.get('token'), ca_path=params.get('ca_path'),
+    return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
                         validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0),
                         client_cert=params.get('client_cert'), client_key=params.get('client_key'))

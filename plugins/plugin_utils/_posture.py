@@ -223,14 +223,13 @@ def swarm_rows(host, facts):
     if not result.get('autolock'):
         return [_row('swarm', host, 'autolock', 'todo', 'off')]
     rows = [_row('swarm', host, 'autolock', 'ok', 'on')]
-    escrowed, current = facts.get('escrow_fp') or '', result.get('key_fingerprint') or ''
-    if not escrowed:
-        rows.append(_row('swarm', host, 'unlock key', 'missing', 'the escrow holds no unlock key (%s)' % facts.get('escrow_name', '')))
-    elif current != escrowed:
-        rows.append(_row('swarm', host, 'unlock key', 'missing',
-                         'the swarm runs with key %s, the escrow holds %s as current' % (current or '-', escrowed)))
+    # The module compares the swarm's key with the escrow's current one on the host; 'escrowed' means it would
+    # have to store it (the escrow holds no key, or another one as current).
+    if result.get('escrowed'):
+        rows.append(_row('swarm', host, 'unlock key', 'missing', 'the swarm runs with key %s, which the escrow does not '
+                         'hold as current (%s)' % (result.get('key_fingerprint') or '-', facts.get('escrow_name', ''))))
     else:
-        rows.append(_row('swarm', host, 'unlock key', 'ok', 'the escrowed one (%s)' % escrowed))
+        rows.append(_row('swarm', host, 'unlock key', 'ok', 'the escrowed one (%s)' % result.get('key_fingerprint')))
     return rows
 
 

@@ -102,10 +102,10 @@ def test_mcollective_scenario_from_the_settings():
 
 
 def test_swarm_autolock_and_key():
-    assert statuses(p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f1'}, escrow_fp='f1'))) == {
+    assert statuses(p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f1', 'escrowed': False}))) == {
         'autolock': 'ok', 'unlock key': 'ok'}
-    assert statuses(p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f2'}, escrow_fp='f1')))['unlock key'] == 'missing'
-    assert statuses(p.swarm_rows('m1', dict(result={'autolock': False}, escrow_fp=''))) == {'autolock': 'todo'}
+    assert statuses(p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f2', 'escrowed': True})))['unlock key'] == 'missing'
+    assert statuses(p.swarm_rows('m1', dict(result={'autolock': False}))) == {'autolock': 'todo'}
     assert statuses(p.swarm_rows('m1', dict(result={'failed': True, 'msg': 'no engine'}))) == {'autolock': 'error'}
 
 
