@@ -11,8 +11,35 @@ Private to this collection: the interface may change without notice.
 
 from __future__ import annotations
 
-ASPERA_BIN = '/opt/aspera/bin'
+import os
+
+# Where HSTS installs on Linux; every Aspera module takes it as install_dir (doc fragment
+# keyfleet.encryption.aspera), so module_defaults for group/keyfleet.encryption.aspera moves them all at once.
+ASPERA_DIR = '/opt/aspera'
+ASPERA_BIN = ASPERA_DIR + '/bin'
+
+# Path options the modules take under install_dir when they are not given.
+LAYOUT = {
+    'askmscli': 'bin/askmscli',
+    'asconfigurator': 'bin/asconfigurator',
+    'aspera_conf': 'etc/aspera.conf',
+    'redis_conf': 'etc/redis/aspera_{port}.conf',
+    'stash_file': 'etc/askms.stash',
+    'marker': 'etc/.keyfleet-stash',
+}
+
+INSTALL_DIR_SPEC = dict(install_dir=dict(type='path', default=ASPERA_DIR))
 
 
 class AsperaError(Exception):
     pass
+
+
+def install_paths(params, **options):
+    """Fill each path option left unset (``option=layout key``) from params['install_dir']; ``{port}`` in a
+    layout is params['port']."""
+    for option, key in options.items():
+        if params.get(option) is None:
+            relative = LAYOUT[key].format(port=params.get('port'))
+            params[option] = os.path.join(params['install_dir'], relative)
+    return params

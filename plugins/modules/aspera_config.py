@@ -23,6 +23,8 @@ description:
   - With O(backup), aspera.conf is copied once before the first change made under one O(backup_id), so a
     play that changes several settings leaves one backup and a run that changes nothing leaves none.
 extends_documentation_fragment:
+  - keyfleet.encryption.aspera
+  - keyfleet.encryption.aspera.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -60,13 +62,13 @@ options:
     default: []
     choices: [transfer_encryption_content_protection_secret, token_encryption_key, token_dynamic_key, token_life_seconds]
   conf:
-    description: The aspera.conf file. It is only read; asconfigurator writes it.
+    description:
+      - The aspera.conf file. It is only read; asconfigurator writes it.
+      - Unset, C(etc/aspera.conf) under O(install_dir).
     type: path
-    default: /opt/aspera/etc/aspera.conf
   asconfigurator:
-    description: The asconfigurator command.
+    description: The asconfigurator command. Unset, C(bin/asconfigurator) under O(install_dir).
     type: path
-    default: /opt/aspera/bin/asconfigurator
   backup:
     description: Copy aspera.conf (mode 0600) before the first change made under O(backup_id).
     type: bool
@@ -120,7 +122,7 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import INSTALL_DIR_SPEC, AsperaError, install_paths
 from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera_conf import (
     AS_NULL, SECRET_SETTINGS, SETTINGS, asconfigurator_command, mask, read_settings)
 
@@ -178,15 +180,16 @@ def main():
                 value=dict(type='raw'),
             )),
             remove_everywhere=dict(type='list', elements='str', default=[], choices=sorted(SETTINGS)),
-            conf=dict(type='path', default='/opt/aspera/etc/aspera.conf'),
-            asconfigurator=dict(type='path', default='/opt/aspera/bin/asconfigurator'),
+            conf=dict(type='path'),
+            asconfigurator=dict(type='path'),
             backup=dict(type='bool', default=False),
             backup_id=dict(type='str'),
             fingerprint_key=dict(type='str', no_log=True),
+            **INSTALL_DIR_SPEC
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p = install_paths(module.params, conf='aspera_conf', asconfigurator='asconfigurator')
     conf = p['conf']
     if not os.path.isfile(conf):
         module.fail_json(msg='aspera.conf not found at %s (conf)' % conf)

@@ -19,6 +19,8 @@ description:
   - One call handles any number of users, which is much faster than a task per user
     (see C(docs/aspera.md) for the measurement).
 extends_documentation_fragment:
+  - keyfleet.encryption.aspera
+  - keyfleet.encryption.aspera.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -41,9 +43,8 @@ options:
     elements: str
     default: [redis-master-key, redis-password]
   askmscli:
-    description: The askmscli command.
+    description: The askmscli command. Unset, C(bin/askmscli) under O(install_dir).
     type: path
-    default: /opt/aspera/bin/askmscli
 """
 
 EXAMPLES = r"""
@@ -66,7 +67,7 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import INSTALL_DIR_SPEC, AsperaError, install_paths
 from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import module_askmscli
 
 
@@ -93,11 +94,12 @@ def main():
             users=dict(type='list', elements='str', required=True),
             force=dict(type='bool', default=False),
             shared_categories=dict(type='list', elements='str', default=['redis-master-key', 'redis-password']),
-            askmscli=dict(type='path', default='/opt/aspera/bin/askmscli'),
+            askmscli=dict(type='path'),
+            **INSTALL_DIR_SPEC
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p = install_paths(module.params, askmscli='askmscli')
     cli = module_askmscli(module, p['askmscli'])
     users, homes, unknown = [], {}, []
     for user in p['users']:

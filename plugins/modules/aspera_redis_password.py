@@ -25,6 +25,8 @@ description:
   - With O(probe_only), only checks that Redis answers and that O(password), O(current_password) or no
     password is accepted, so a play can stop before changing any host.
 extends_documentation_fragment:
+  - keyfleet.encryption.aspera
+  - keyfleet.encryption.aspera.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -48,9 +50,10 @@ options:
     type: int
     default: 31415
   conf:
-    description: The Redis configuration file Redis was started with.
+    description:
+      - The Redis configuration file Redis was started with.
+      - Unset, C(etc/redis/aspera_<port>.conf) under O(install_dir), with O(port).
     type: path
-    default: /opt/aspera/etc/redis/aspera_31415.conf
   redis_user:
     description: The user Redis runs as, who must be able to write O(conf) for C(CONFIG REWRITE).
     type: str
@@ -105,7 +108,7 @@ import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import INSTALL_DIR_SPEC, AsperaError, install_paths
 from ansible_collections.keyfleet.encryption.plugins.module_utils._redis import Redis, RedisError, RedisReplyError, persisted_requirepass
 
 NO_PASSWORD_SET = ('without any password configured', 'no password is set')
@@ -169,16 +172,17 @@ def main():
             current_password=dict(type='str', no_log=True),
             host=dict(type='str', default='127.0.0.1'),
             port=dict(type='int', default=31415),
-            conf=dict(type='path', default='/opt/aspera/etc/redis/aspera_31415.conf'),
+            conf=dict(type='path'),
             redis_user=dict(type='str', default='asperadaemon'),
             conf_owner=dict(type='str', default='root'),
             conf_group=dict(type='str'),
             conf_mode=dict(type='raw'),
             probe_only=dict(type='bool', default=False),
+            **INSTALL_DIR_SPEC
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p = install_paths(module.params, conf='redis_conf')
     if len(p['password']) < 8:
         module.fail_json(msg='password: a Redis password needs at least 8 characters')
     if not os.path.isfile(p['conf']):

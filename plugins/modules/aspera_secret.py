@@ -22,6 +22,8 @@ description:
   - A content-protection secret or Redis master key that is set to another value, or cannot be compared, is never
     replaced without O(allow_change).
 extends_documentation_fragment:
+  - keyfleet.encryption.aspera
+  - keyfleet.encryption.aspera.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -54,9 +56,8 @@ options:
     type: bool
     default: false
   askmscli:
-    description: The askmscli command.
+    description: The askmscli command. Unset, C(bin/askmscli) under O(install_dir).
     type: path
-    default: /opt/aspera/bin/askmscli
 """
 
 EXAMPLES = r"""
@@ -79,7 +80,7 @@ before:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import INSTALL_DIR_SPEC, AsperaError, install_paths
 from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import (
     CATEGORIES, IRREVERSIBLE, USER_CATEGORIES, module_askmscli, secret_state)
 
@@ -90,13 +91,14 @@ def main():
             category=dict(type='str', required=True, choices=list(CATEGORIES)),
             user=dict(type='str'),
             secret=dict(type='str', required=True, no_log=True),
-            askmscli=dict(type='path', default='/opt/aspera/bin/askmscli'),
+            askmscli=dict(type='path'),
             allow_change=dict(type='bool', default=False),
+            **INSTALL_DIR_SPEC
         ),
         required_if=[('category', 'ssear', ('user',))],
         supports_check_mode=True,
     )
-    p = module.params
+    p = install_paths(module.params, askmscli='askmscli')
     cli = module_askmscli(module, p['askmscli'])
     if not p['secret']:
         module.fail_json(msg='secret is empty')

@@ -22,6 +22,8 @@ description:
     whether the password is set already.
   - A stash file that keyfleet did not set is refused unless O(adopt).
 extends_documentation_fragment:
+  - keyfleet.encryption.aspera
+  - keyfleet.encryption.aspera.action_group
   - keyfleet.encryption.attributes
 attributes:
   check_mode:
@@ -38,12 +40,13 @@ options:
       - Where askmscli keeps the stash. Not documented by the vendor; check your installation.
       - Used only to refuse a stash that keyfleet did not set (see O(adopt)) and to move it aside on O(allow_reset).
         Whether the password is set already is decided by O(marker), so a wrong path never sets it again.
+      - Unset, C(etc/askms.stash) under O(install_dir).
     type: path
-    default: /opt/aspera/etc/askms.stash
   marker:
-    description: keyfleet's record of the password it set (a salted PBKDF2-SHA256 hash).
+    description:
+      - keyfleet's record of the password it set (a salted PBKDF2-SHA256 hash).
+      - Unset, C(etc/.keyfleet-stash) under O(install_dir).
     type: path
-    default: /opt/aspera/etc/.keyfleet-stash
   reinit_users:
     description: Users whose keystore is initialised again after the password is set (with asperadaemon).
     type: list
@@ -65,9 +68,8 @@ options:
     type: bool
     default: false
   askmscli:
-    description: The askmscli command.
+    description: The askmscli command. Unset, C(bin/askmscli) under O(install_dir).
     type: path
-    default: /opt/aspera/bin/askmscli
 """
 
 EXAMPLES = r"""
@@ -104,7 +106,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import INSTALL_DIR_SPEC, AsperaError, install_paths
 from ansible_collections.keyfleet.encryption.plugins.module_utils._askmscli import module_askmscli
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
 
@@ -156,16 +158,17 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             password=dict(type='str', required=True, no_log=True),
-            stash_file=dict(type='path', default='/opt/aspera/etc/askms.stash'),
-            marker=dict(type='path', default='/opt/aspera/etc/.keyfleet-stash'),
+            stash_file=dict(type='path'),
+            marker=dict(type='path'),
             reinit_users=dict(type='list', elements='str', default=[]),
             adopt=dict(type='bool', default=False),
             allow_reset=dict(type='bool', default=False),
-            askmscli=dict(type='path', default='/opt/aspera/bin/askmscli'),
+            askmscli=dict(type='path'),
+            **INSTALL_DIR_SPEC
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    p = install_paths(module.params, askmscli='askmscli', stash_file='stash_file', marker='marker')
     cli = module_askmscli(module, p['askmscli'])
     if len(p['password']) < 8:
         module.fail_json(msg='password: a stash password needs at least 8 characters')

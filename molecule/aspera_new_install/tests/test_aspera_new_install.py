@@ -1,6 +1,7 @@
 """Verify a new Aspera node: every secret in the keystores from the escrow, none in aspera.conf."""
 
 import os
+import re
 import sys
 
 import pytest
@@ -22,6 +23,16 @@ def test_no_secret_in_argv_or_log(host, secrets):
     # First: later tests hand the Redis password to the node themselves.
     labcheck.assert_secrets_not_in_argv(host, secrets, expect=('askmscli', 'asnodeadmin'))
     labcheck.assert_secrets_not_logged(secrets.values())
+
+
+def test_tools_run_from_aspera_install_dir(host):
+    # aspera_install_dir is /opt/hsts here (a link to the lab's /opt/aspera): every tool the roles ran must come
+    # from it, so a role task that forgets a path and falls back to the module's /opt/aspera shows.
+    log = host.file('/var/log/keyfleet-argv.log').content_string
+    tools = re.compile(r'/opt/(aspera|hsts)/bin/(askmscli|asconfigurator|asnodeadmin)\b')
+    runs = [m.group(0) for m in tools.finditer(log)]
+    assert any(r.startswith('/opt/hsts/bin/askmscli') for r in runs)
+    assert [r for r in runs if r.startswith('/opt/aspera/')] == []
 
 
 @pytest.mark.parametrize('user', USERS)

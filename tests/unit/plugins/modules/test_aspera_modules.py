@@ -137,6 +137,45 @@ def test_secret_missing_askmscli_is_named(run_module, four_pass):
     assert result['msg'] == 'askmscli not found or not executable at /nonexistent/askmscli (askmscli)'
 
 
+def test_stash_takes_its_files_under_install_dir(askms, tmp_path, run_module):
+    # One install_dir (what module_defaults for group/keyfleet.encryption.aspera sets) places the command,
+    # the stash and the marker; nothing is written under /opt/aspera.
+    install = tmp_path / 'hsts'
+    (install / 'bin').mkdir(parents=True)
+    (install / 'etc').mkdir()
+    os.symlink(askms, str(install / 'bin' / 'askmscli'))
+    result = run_module(aspera_stash_password, dict(password='first stash password', install_dir=str(install)))
+    assert result['changed'] and result['state'] == 'set', result
+    assert (install / 'etc' / '.keyfleet-stash').exists()
+    # An explicit path still wins over install_dir.
+    missing = run_module(aspera_stash_password, dict(password='first stash password', install_dir=str(install),
+                                                     askmscli='/nonexistent/askmscli'))
+    assert missing['msg'] == 'askmscli not found or not executable at /nonexistent/askmscli (askmscli)'
+
+
+@pytest.mark.parametrize('module, args, named', [
+    (aspera_config, dict(), '/elsewhere/etc/aspera.conf'),
+    (aspera_keystore, dict(users=['root']), '/elsewhere/bin/askmscli'),
+    (aspera_secret, dict(category='redis-password', secret=SECRET), '/elsewhere/bin/askmscli'),
+    (aspera_stash_password, dict(password='first stash password'), '/elsewhere/bin/askmscli'),
+    (aspera_redis_password, dict(password=SECRET, port=33001), '/elsewhere/etc/redis/aspera_33001.conf'),
+])
+def test_every_aspera_module_looks_under_install_dir(run_module, module, args, named):
+    # Every member of the action group takes install_dir (module_defaults passes it to all of them, and a
+    # module fails on an option it does not have) and uses it for what was not given.
+    result = run_module(module, dict(args, install_dir='/elsewhere'), check_mode=True)
+    assert result['failed'] and named in result['msg'], result
+
+
+def test_the_action_group_is_the_aspera_modules():
+    import yaml
+    runtime = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'meta', 'runtime.yml')
+    with open(runtime) as f:
+        group = yaml.safe_load(f)['action_groups']['aspera']
+    assert sorted(group) == sorted(m.__name__.rsplit('.', 1)[-1] for m in (
+        aspera_config, aspera_keystore, aspera_redis_password, aspera_secret, aspera_stash_password))
+
+
 def test_stash_set_once_then_refuses_another(askms, tmp_path, run_module, four_pass):
     args = dict(password='first stash password', askmscli=askms, stash_file=str(tmp_path / 'askms.stash'),
                 marker=str(tmp_path / '.keyfleet-stash'))
