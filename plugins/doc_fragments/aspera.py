@@ -16,7 +16,7 @@ options:
     description:
       - Where IBM Aspera HSTS is installed.
       - The commands and files this module uses that are not given are taken under it, in the vendor's layout
-        (C(bin/askmscli), C(bin/asconfigurator), C(etc/aspera.conf), C(etc/redis/aspera_<port>.conf)).
+        (C(bin/askmscli), C(bin/asconfigurator), C(etc/aspera.conf), C(etc/redis/aspera_31415.conf)).
       - Set it once for every Aspera module with C(module_defaults) for C(group/keyfleet.encryption.aspera).
     type: path
     default: /opt/aspera

@@ -23,7 +23,8 @@ LAYOUT = {
     'askmscli': 'bin/askmscli',
     'asconfigurator': 'bin/asconfigurator',
     'aspera_conf': 'etc/aspera.conf',
-    'redis_conf': 'etc/redis/aspera_{port}.conf',
+    # The documented file; the vendor does not say it follows a changed port.
+    'redis_conf': 'etc/redis/aspera_31415.conf',
     'stash_file': 'etc/askms.stash',
     'marker': 'etc/.keyfleet-stash',
 }
@@ -36,10 +37,8 @@ class AsperaError(Exception):
 
 
 def install_paths(params, **options):
-    """Fill each path option left unset (``option=layout key``) from params['install_dir']; ``{port}`` in a
-    layout is params['port']."""
+    """Fill each path option left unset (``option=layout key``) from params['install_dir']."""
     for option, key in options.items():
         if params.get(option) is None:
-            relative = LAYOUT[key].format(port=params.get('port'))
-            params[option] = os.path.join(params['install_dir'], relative)
+            params[option] = os.path.join(params['install_dir'], LAYOUT[key])
     return params

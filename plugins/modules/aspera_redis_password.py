@@ -52,7 +52,7 @@ options:
   conf:
     description:
       - The Redis configuration file Redis was started with.
-      - Unset, C(etc/redis/aspera_<port>.conf) under O(install_dir), with O(port).
+      - Unset, C(etc/redis/aspera_31415.conf) under O(install_dir).
     type: path
   redis_user:
     description: The user Redis runs as, who must be able to write O(conf) for C(CONFIG REWRITE).

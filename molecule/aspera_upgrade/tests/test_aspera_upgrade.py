@@ -189,3 +189,17 @@ def test_posture_after_the_upgrade_is_all_ok():
     assert dict((c, r['status']) for c, r in rows.items()) == {
         'plain-text secrets': 'ok', 'keystores': 'ok', 'Redis password': 'ok', 'Redis master key': 'ok',
         'stash password': 'ok'}, rows
+
+
+def test_posture_names_a_master_key_the_escrow_does_not_hold():
+    rows, summary = posture('hand-key')
+    key = rows['Redis master key']
+    assert key['status'] == 'error' and 'redis-master-key holds a different secret' in key['detail'], key
+
+
+def test_posture_against_an_empty_escrow_says_missing_and_writes_none():
+    rows, summary = posture('no-escrow')
+    assert dict((c, r['status']) for c, r in rows.items() if c != 'plain-text secrets' and c != 'keystores') == {
+        'Redis password': 'missing', 'Redis master key': 'missing', 'stash password': 'missing'}, rows
+    assert rows['plain-text secrets']['status'] == 'todo'
+    assert not os.path.exists(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'none'))

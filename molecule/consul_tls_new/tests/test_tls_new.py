@@ -103,3 +103,14 @@ def test_posture_certificates_and_the_ca_against_the_escrow():
         assert rows[(node, 'CA')]['status'] == 'ok' and 'the escrowed CA' in rows[(node, 'CA')]['detail']
         assert rows[(node, 'gossip stage')]['status'] == 'todo'  # TLS only here
     assert report['summary']['error'] == 0 and report['summary']['missing'] == 0
+
+
+def test_posture_certificates_due_for_renewal():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-renew', 'posture.json')) as f:
+        report = json.load(f)
+    rows = dict(((r['host'], r['check']), r) for r in report['rows'])
+    for node in NODES:
+        cert = rows[(node, 'certificate')]
+        assert cert['status'] == 'todo' and cert['detail'].endswith(' - renew it'), cert
+        assert rows[(node, 'CA')]['status'] == 'ok'
+    assert report['summary']['error'] == 0

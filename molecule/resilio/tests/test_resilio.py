@@ -183,3 +183,21 @@ def test_posture_after_converge_every_key_escrowed_set_and_private():
     assert rows == {('mc1', 'MC master key'): 'ok', ('mc1', 'MC master key exposure'): 'ok',
                     ('agent1', 'agent master key'): 'ok', ('agent1', 'agent master key exposure'): 'ok',
                     ('agent2', 'agent master key'): 'ok', ('agent2', 'agent master key exposure'): 'ok'}, report['rows']
+
+
+def test_posture_names_the_hand_set_key_without_its_value():
+    # Read in prepare while agent1's operator still had RESILIO_KEY=set-by-hand in an override.conf: a key
+    # other than the escrowed one, and in Environment=, which any local user reads over D-Bus.
+    out = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-by-hand')
+    with open(os.path.join(out, 'posture.json')) as f:
+        report = json.load(f)
+    rows = dict(((r['host'], r['check']), r) for r in report['rows'] if r['system'] == 'resilio')
+    key = rows[('agent1', 'agent master key')]
+    assert key['status'] == 'error', key
+    assert key['detail'] == ('a different key is set (/etc/systemd/system/resilio-agent.service.d/override.conf), '
+                             'not the escrowed one'), key
+    assert rows[('agent1', 'agent master key exposure')]['status'] == 'error'
+    assert rows[('agent2', 'agent master key exposure')]['status'] == 'ok'
+    for name in ('posture.json', 'posture.md'):
+        with open(os.path.join(out, name)) as f:
+            assert 'set-by-hand' not in f.read()

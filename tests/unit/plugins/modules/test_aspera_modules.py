@@ -158,7 +158,7 @@ def test_stash_takes_its_files_under_install_dir(askms, tmp_path, run_module):
     (aspera_keystore, dict(users=['root']), '/elsewhere/bin/askmscli'),
     (aspera_secret, dict(category='redis-password', secret=SECRET), '/elsewhere/bin/askmscli'),
     (aspera_stash_password, dict(password='first stash password'), '/elsewhere/bin/askmscli'),
-    (aspera_redis_password, dict(password=SECRET, port=33001), '/elsewhere/etc/redis/aspera_33001.conf'),
+    (aspera_redis_password, dict(password=SECRET), '/elsewhere/etc/redis/aspera_31415.conf'),
 ])
 def test_every_aspera_module_looks_under_install_dir(run_module, module, args, named):
     # Every member of the action group takes install_dir (module_defaults passes it to all of them, and a
