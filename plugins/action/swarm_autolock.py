@@ -34,6 +34,7 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg='unlock_keys comes from the escrow; do not set it')
             return result
         name = args.get('escrow_name') or 'swarm_unlock_key'
+        result['escrow_name'] = name
         direct = {'file': args['escrow_file']} if args.get('escrow_file') else {}
         try:
             escrow = lookup_loader.get('keyfleet.encryption.escrow', loader=self._loader,

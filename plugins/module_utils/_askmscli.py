@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import ASPERA_BIN, AsperaError
+from ansible_collections.keyfleet.encryption.plugins.module_utils._aspera import ASPERA_DIR, LAYOUT, AsperaError
 
 # askmscli categories. The Redis master key is named redis-primary-key from 4.4 on; both
 # are accepted and the one the installed askmscli knows is used (the vendor renamed it in HSTS 4.4).
@@ -70,7 +70,7 @@ class Askmscli(object):
     """askmscli through a ``run(argv, data=None) -> (rc, stdout, stderr)`` callable
     (AnsibleModule.run_command with binary_data, or a fake in tests)."""
 
-    def __init__(self, run, binary=ASPERA_BIN + '/askmscli'):
+    def __init__(self, run, binary=ASPERA_DIR + '/' + LAYOUT['askmscli']):
         self.run = run
         self.binary = binary
 

@@ -16,7 +16,6 @@ import os
 # Where HSTS installs on Linux; every Aspera module takes it as install_dir (doc fragment
 # keyfleet.encryption.aspera), so module_defaults for group/keyfleet.encryption.aspera moves them all at once.
 ASPERA_DIR = '/opt/aspera'
-ASPERA_BIN = ASPERA_DIR + '/bin'
 
 # Path options the modules take under install_dir when they are not given.
 LAYOUT = {

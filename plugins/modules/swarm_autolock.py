@@ -125,6 +125,11 @@ escrowed:
   description: Whether the escrow received a new key in this task.
   returned: success
   type: bool
+escrow_name:
+  description: The escrow entry the unlock keys are read from and stored in (O(escrow_name)).
+  returned: always
+  type: str
+  sample: swarm_unlock_key
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -229,7 +229,8 @@ def swarm_rows(host, facts):
         rows.append(_row('swarm', host, 'unlock key', 'missing', 'the swarm runs with key %s, which the escrow does not '
                          'hold as current (%s)' % (result.get('key_fingerprint') or '-', facts.get('escrow_name', ''))))
     else:
-        rows.append(_row('swarm', host, 'unlock key', 'ok', 'the escrowed one (%s)' % result.get('key_fingerprint')))
+        rows.append(_row('swarm', host, 'unlock key', 'ok', 'the escrowed one (%s, key %s)' % (
+            facts.get('escrow_name', ''), result.get('key_fingerprint'))))
     return rows
 
 

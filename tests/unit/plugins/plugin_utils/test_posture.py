@@ -106,6 +106,8 @@ def test_swarm_autolock_and_key():
         'autolock': 'ok', 'unlock key': 'ok'}
     assert statuses(p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f2', 'escrowed': True})))['unlock key'] == 'missing'
     assert statuses(p.swarm_rows('m1', dict(result={'autolock': False}))) == {'autolock': 'todo'}
+    rows = p.swarm_rows('m1', dict(result={'autolock': True, 'key_fingerprint': 'f1', 'escrowed': False}, escrow_name='k'))
+    assert rows[1]['detail'] == 'the escrowed one (k, key f1)'
     assert statuses(p.swarm_rows('m1', dict(result={'failed': True, 'msg': 'no engine'}))) == {'autolock': 'error'}
 
 
