@@ -10,10 +10,8 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.keyfleet.encryption.plugins.module_utils._escrow_args import ESCROW_OPTIONS
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
-
-# What O(source) and O(dest) may set: the lookup's own options, not the connection ones (those are the play's).
-ESCROW_OPTIONS = ('backend', 'file', 'file_persistent', 'kv_path', 'engine_mount_point')
 
 
 class ActionModule(ActionBase):

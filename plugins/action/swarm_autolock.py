@@ -59,7 +59,9 @@ class ActionModule(ActionBase):
                 result['msg'] = 'would store the current unlock key in the escrow as %r' % name
             else:
                 try:
-                    escrow.put(name, 'text', key)
+                    # The swarm made this key (autolock on, or a rotation): it replaces the escrowed one, kept as previous.
+                    dummy, status = escrow.ensure(name, 'text', value=key, replace=True)
+                    result['changed'] = result.get('changed') or status != 'present'
                 except EscrowError as e:
                     result.update(failed=True, escrowed=False,
                                   msg='the swarm has an unlock key the escrow could not store (%s). Nothing is lost '

@@ -8,25 +8,26 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: escrow
 author: keyfleet maintainers (@keyfleet)
-short_description: Named secrets generated once and escrowed in an Ansible Vault file or an OpenBao / Vault KV engine
+short_description: Read named secrets from the escrow - an Ansible Vault file or an OpenBao / Vault KV engine
 version_added: 1.0.0
 description:
   - Returns the secret stored under each name in the escrow - by default an Ansible Vault encrypted file on the
     controller, or with O(backend=kv) a KV version 2 engine of OpenBao or HashiCorp Vault (docs/escrow.md).
-  - A name the escrow does not hold yet is generated, written to the escrow file and only then returned,
-    so no host can receive a secret that is not escrowed. Afterwards the value never changes.
+  - Only reads. Reads are lookups, writes are tasks - a secret is generated, stored, rotated or promoted only by the
+    M(keyfleet.encryption.escrow_secret) task (and copied by M(keyfleet.encryption.escrow_copy)), which reports
+    C(changed) and writes nothing in check mode. Templating this lookup never writes the escrow.
+  - A name the escrow does not hold fails the lookup, or returns an empty string with O(missing=empty) (a report that
+    names what is missing). A read that fails (a wrong vault password, HTTP 401/403, a damaged file) always fails;
+    it is never taken as absent.
   - The file is encrypted with Ansible Vault, using the vault secrets the play runs with
     (C(--vault-id), C(--vault-password-file), E(ANSIBLE_VAULT_PASSWORD_FILE)). Without one the lookup fails.
-  - The file is written atomically with mode V(0600), under an exclusive lock, so forks asking at the
-    same time all get the same value.
-  - With O(backend=kv) each secret is one KV secret at O(kv_path)/<name> of the engine at O(engine_mount_point). It is
-    written with check-and-set (C(cas=0) to create), so controllers that race to generate it all get the one written
-    first. The server, its seal and the token's capabilities on the path are checked each time the escrow is opened,
-    so a server that is down or sealed, or a token without permission, stops the run at its first escrow lookup.
-    Connection and authentication options (token, AppRole and the others) are those of community.hashi_vault, with
-    the same environment variables and variables. It needs the Python library C(hvac) on the controller.
-  - Check mode does not change this; a secret asked for in check mode is generated and escrowed, so
-    the plan shows and later applies one and the same value.
+  - A read takes a shared lock where it can and works on read-only storage.
+  - With O(backend=kv) each secret is one KV secret at O(kv_path)/<name> of the engine at O(engine_mount_point). The
+    server, its seal, the mount (KV version 2) and the token's capabilities on the path are checked each time the
+    escrow is opened, so a server that is down or sealed, or a token without permission, stops the run at its first
+    escrow read. Connection and authentication options (token, AppRole and the others) are those of
+    community.hashi_vault, with the same environment variables and variables. It needs the Python library C(hvac) on
+    the controller.
 options:
   _terms:
     description: Names of the secrets.
@@ -35,68 +36,23 @@ options:
     elements: str
   kind:
     description:
-      - What to generate when a name is not escrowed yet.
-      - V(gossip_key) is 32 random bytes in base64, as C(consul keygen) makes.
-      - V(key256) is a 256-bit key in base64.
-      - V(password) is O(length) characters drawn from O(chars).
-      - V(pem) is never generated. It stores what O(value) gives (a CA private key or certificate made
-        with community.crypto); without O(value) the lookup returns the stored value or an empty string.
-      - V(text) is stored like V(pem) - a secret that already exists (for example a plain-text secret being
-        moved out of a configuration file), escrowed before it is removed from where it was.
-      - Asking for a stored name with another kind fails rather than return a secret of the wrong shape.
+      - When set, each secret must be of this kind (as M(keyfleet.encryption.escrow_secret) stored it); another kind
+        fails rather than return a secret of the wrong shape.
     type: str
-    default: key256
     choices: [gossip_key, key256, password, pem, text]
-  generation:
+  missing:
     description:
-      - A rotation id chosen by the operator (a date, a ticket number).
-      - When the stored secret was made for another generation (or for none), a new one is generated
-        and the old value is kept in the escrow as a previous value. The same generation always returns the
-        same value, so a rotation happens once however often the play runs.
+      - What a name the escrow does not hold gives - V(error) fails the lookup, V(empty) returns an empty string.
     type: str
-  pending:
-    description:
-      - With O(generation), a rotation that stays pending until O(promote) - the new value is returned and kept apart,
-        while every other lookup of the name still returns the value in use. The same generation returns the same new
-        value (a stopped rotation resumes); another generation is refused while one is pending.
-      - A generation used before (A, B, then A again) is refused, here and without O(pending).
-    type: bool
-    default: false
-  promote:
-    description: With O(generation), the pending rotation is done - its value becomes the current one (the old one is kept).
-    type: bool
-    default: false
-  read_only:
-    description:
-      - Only read - return the value the escrow holds under each name, of whatever kind, or an empty string when it holds
-        none. Nothing is generated or written, so a report (keyfleet.encryption.posture) can compare hosts with the
-        escrow and name what is missing from it.
-    type: bool
-    default: false
-    version_added: 1.0.0
-  store:
-    description:
-      - V(false) (check mode) - with O(pending), a new value is made for the plan but nothing is written to the escrow.
-    type: bool
-    default: true
-  value:
-    description:
-      - For O(kind=pem) and O(kind=text), the value to store. A different stored value is replaced and kept as a previous value.
-      - For O(kind=password), a password that exists already (set by hand on a host) to escrow instead of generating
-        one, stored the same way. An empty value generates as usual.
-    type: str
-  length:
-    description: Length of a V(password). At least 8.
-    type: int
-    default: 32
-  chars:
-    description: Characters a V(password) is drawn from. At least 10 distinct ones.
-    type: str
-    default: ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
+    default: error
+    choices: [error, empty]
   file:
     description:
-      - Path of the escrow file on the controller. Its directory is created with mode V(0700).
-      - A template such as V({{ playbook_dir }}/escrow.vault) is resolved like any other variable.
+      - Path of the escrow file on the controller. Its directory is created with mode V(0700) when the first
+        secret is stored.
+      - A relative path is taken from the directory of the playbook (C(playbook_dir)), as Ansible's own file lookups
+        do, never from the shell's working directory, so runs from two directories use one escrow. C(~) is the
+        controller user's home. A template such as V({{ inventory_dir }}/escrow.vault) is resolved like any other variable.
       - A symbolic link is followed; the file it points to is rewritten and the link stays.
       - The file keeps the vault id it was created with. A run that does not load that id's secret stops
         and says which id to add.
@@ -157,19 +113,21 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Consul gossip key, generated on first use
+- name: Escrow the Consul gossip key (the task that writes), then read it anywhere
+  keyfleet.encryption.escrow_secret:
+    name: consul_gossip_dc1
+    kind: gossip_key
+  run_once: true
+  delegate_to: localhost
+
+- name: Read it
   ansible.builtin.set_fact:
     consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key') }}"
-  no_log: true
-
-- name: Rotate the gossip key once, for the generation "2026-11"
-  ansible.builtin.set_fact:
-    consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key', generation='2026-11') }}"
   no_log: true
 
 - name: The same key, escrowed in OpenBao through an AppRole (what an AWX credential gives)
   ansible.builtin.set_fact:
-    consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1', kind='gossip_key') }}"
+    consul_gossip_key: "{{ lookup('keyfleet.encryption.escrow', 'consul_gossip_dc1') }}"
   no_log: true
   vars:
     keyfleet_escrow_backend: kv
@@ -178,9 +136,9 @@ EXAMPLES = r"""
     ansible_hashi_vault_auth_method: approle
     # ansible_hashi_vault_role_id and _secret_id, or ANSIBLE_HASHI_VAULT_ROLE_ID / _SECRET_ID in the environment
 
-- name: A 40 character password
+- name: Is the Redis password escrowed? (empty when not)
   ansible.builtin.debug:
-    msg: "{{ lookup('keyfleet.encryption.escrow', 'redis_password', kind='password', length=40) | length }}"
+    msg: "{{ lookup('keyfleet.encryption.escrow', 'redis_password', missing='empty') | length > 0 }}"
 """
 
 RETURN = r"""
@@ -201,6 +159,7 @@ from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import
     KVEscrow,
     ephemeral_controller,
     open_escrow,
+    resolve_escrow_path,
 )
 
 display = Display()
@@ -216,10 +175,10 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=direct)
         if self.get_option('backend') == 'kv':
             return self._open_kv()
-        path = self.get_option('file')  # type str: templated first, then made absolute by the escrow
+        path = self.get_option('file')  # type str: templated first
         if self._templar is not None:
             path = self._templar.template(path)
-        escrow = open_escrow(self._loader, path)
+        escrow = open_escrow(self._loader, resolve_escrow_path(path, (variables or {}).get('playbook_dir')))
         job = ephemeral_controller(variables, os.environ)
         if job and not escrow.exists() and not self.get_option('file_persistent'):
             raise EscrowError('this run is a job of %s, which runs in a throw-away environment: the escrow file %s does '
@@ -265,26 +224,14 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         try:
             escrow = self.open_escrow(variables, **kwargs)
-        except EscrowError as e:
-            raise AnsibleLookupError('keyfleet.encryption.escrow: %s' % e)
-        kind, value = self.get_option('kind'), self.get_option('value')
-        generation = self.get_option('generation')
-        try:
-            if self.get_option('read_only'):
-                return [(escrow.entry(name) or {}).get('value') or '' for name in terms]
-            if self.get_option('pending') or self.get_option('promote'):
-                if not generation:
-                    raise EscrowError('pending and promote need a generation (the rotation id)')
-                if self.get_option('promote'):
-                    return [escrow.promote(name, kind, generation) for name in terms]
-                return [escrow.pending(name, kind, generation, store=self.get_option('store')) for name in terms]
-            if kind in ('pem', 'text'):
-                return [escrow.put(name, kind, value) if value else (escrow.read(name, kind) or '') for name in terms]
-            if kind == 'password' and value:
-                return [escrow.put(name, kind, value) for name in terms]
-            if value is not None and kind != 'password':  # an empty password value generates
-                raise EscrowError('value is only for kind=pem, text or password; kind %s is generated by the escrow' % kind)
-            return [escrow.get(name, kind, self.get_option('length'), self.get_option('chars'), generation)
-                    for name in terms]
+            kind, missing = self.get_option('kind'), self.get_option('missing')
+            values = []
+            for name in terms:
+                value = escrow.read(name, kind)
+                if value is None and missing == 'error':
+                    raise EscrowError('%s holds no secret %r. A keyfleet.encryption.escrow_secret task stores it '
+                                      '(the roles run one before any host uses it).' % (escrow, name))
+                values.append(value or '')
+            return values
         except EscrowError as e:
             raise AnsibleLookupError('keyfleet.encryption.escrow: %s' % e)

@@ -5,9 +5,10 @@
 
 """Controller-side secret escrow: one Ansible Vault encrypted JSON file.
 
-A secret is generated the first time it is asked for, written (encrypted) to the
-escrow file, and only then handed out, so no host ever holds a secret that the
-operator could lose. Later calls return the stored value unchanged.
+A secret is born in one explicit task (the escrow_secret action, through ``ensure``,
+``pending`` and ``promote``): generated or given, written (encrypted) to the escrow,
+and only then handed out, so no host ever holds a secret that the operator could lose.
+The first value stored under a name wins; reads (the lookup) never write.
 
 Private to this collection: the interface may change without notice.
 """
@@ -105,66 +106,96 @@ class _Operations:
             raise EscrowError('rotation id %r of escrow secret %r was used before; a rotation id rotates once. '
                               'Choose a new one.' % (generation, name))
 
-    def get(self, name, kind, length=None, chars=None, generation=None):
-        """The secret ``name``; generated and stored first if the escrow does not hold it.
+    def ensure(self, name, kind, value=None, generation=None, keep_stored=False, replace=False,
+               length=None, chars=None, write=True):
+        """Make the escrow hold ``name``; return ``(value, status)``. The one way a secret is born or replaced.
 
-        With ``generation`` (a rotation id chosen by the operator), a stored secret of another
-        generation is replaced by a new one and kept in its ``previous`` list; asking again with
-        the same generation returns the same value, so a rotation is done once however often it runs.
+        Create-only: the first value stored under a name wins. ``value`` is stored where the name is not held
+        (status ``stored``), else a new secret is generated (``generated``); a held name returns its value
+        (``present``). A different ``value`` for a held name is refused, unless
+        - ``keep_stored``: the value is only this run's candidate (a key community.crypto just made, which a
+          racing controller may have beaten); the held value wins and is returned;
+        - ``replace``: the system already runs with ``value`` (a swarm rotated its own key): it becomes current
+          and the held one is kept in ``previous`` (``replaced``);
+        - ``generation`` names a rotation the held value was not made for: ``value`` (or a new secret) becomes
+          current, the held one is kept in ``previous`` (``rotated``); the same generation later is ``present``.
+        With ``write=False`` (check mode) nothing is written and the status is prefixed with ``would ``.
         """
+        if value is not None and (not isinstance(value, str) or not value):
+            raise EscrowError('escrow secret %r: the value to store must be a non-empty string' % (name,))
+        if value is None and kind in STORED_KINDS:
+            generate(kind)  # raises: pem and text are stored, never made here
+
         def update(entry):
             entry = self._check(entry, name, kind)
             if entry is not None and 'value' not in entry:
                 raise EscrowError('escrow secret %r holds only the pending rotation %r: run that rotation to its end first'
                                   % (name, entry['pending'].get('generation')))
-            if entry is not None:
-                if generation is None or entry.get('generation') == generation:
-                    return entry['value'], None
+            if entry is None:
+                new = value if value is not None else generate(kind, length, chars)
+                entry = {'kind': kind, 'value': new, 'created': _now(), 'previous': []}
+                if generation is not None:
+                    entry['generation'] = generation
+                return (new, 'stored' if value is not None else 'generated'), entry
+            rotating = generation is not None and entry.get('generation') != generation
+            if not rotating and (value is None or value == entry['value'] or keep_stored):
+                return (entry['value'], 'present'), None
+            if rotating:
                 self._refuse_used(entry, name, generation)
-                self._replace(entry, generate(kind, length, chars), generation)
-                return entry['value'], entry
-            entry = {'kind': kind, 'value': generate(kind, length, chars), 'created': _now(), 'previous': []}
-            if generation is not None:
-                entry['generation'] = generation
-            return entry['value'], entry
+                self._replace(entry, value if value is not None else generate(kind, length, chars), generation)
+                return (entry['value'], 'rotated'), entry
+            if replace:
+                self._replace(entry, value, entry.get('generation'))
+                return (entry['value'], 'replaced'), entry
+            raise EscrowError('escrow secret %r already holds another value, and the first value stored wins: nothing was '
+                              'written. If the value given is the one in use, name a rotation (generation) to replace the '
+                              'escrowed one (it is kept as a previous value); otherwise use the escrowed value.' % (name,))
 
-        return self._transact(name, update)
+        return self._run(name, update, write)
 
-    def pending(self, name, kind, generation, store=True):
-        """The new value of rotation ``generation``, kept apart from the current value until ``promote``.
+    def _run(self, name, update, write):
+        """``update`` through the backend; with ``write=False`` nothing is stored and the status says ``would``."""
+        if write:
+            return self._transact(name, update)
+
+        def dry(entry):
+            (result, status), new = update(copy.deepcopy(entry))
+            return (result, status if new is None else 'would be ' + status), None
+        return self._transact(name, dry)
+
+    def pending(self, name, kind, generation, write=True):
+        """``(value, status)`` of rotation ``generation``, kept apart from the current value until ``promote``.
 
         Until every host uses it, the current value stays what every other run reads, so a rotation that
         stops half-way (or a check-mode run) leaves nothing that later runs would take for the key in use.
-        The same generation returns the same value (a stopped rotation resumes); with ``store=False`` (check
-        mode) a new value is made but not stored.
+        The same generation returns the same value (a stopped rotation resumes, status ``present``); a new one
+        is ``pending``. With ``write=False`` (check mode) a new value is made but not stored.
         """
         def update(entry):
             # A key the escrow never held (one given by hand) can be rotated away from all the same.
             entry = self._check(entry, name, kind) or {'kind': kind, 'previous': []}
             if 'value' in entry and entry.get('generation') == generation:
-                return entry['value'], None
+                return (entry['value'], 'present'), None
             self._refuse_used(entry, name, generation)
             waiting = entry.get('pending')
             if waiting and waiting.get('generation') == generation:
-                return waiting['value'], None
+                return (waiting['value'], 'present'), None
             if waiting:
                 raise EscrowError('rotation %r of escrow secret %r is not finished (its key is not in use everywhere yet); '
                                   'run it again with that rotation id before starting %r.'
                                   % (waiting.get('generation'), name, generation))
             value = generate(kind)
-            if not store:
-                return value, None
             entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
-            return value, entry
+            return (value, 'pending'), entry
 
-        return self._transact(name, update)
+        return self._run(name, update, write)
 
-    def promote(self, name, kind, generation):
+    def promote(self, name, kind, generation, write=True):
         """Rotation ``generation`` is done: its value becomes current, the old one is kept as previous."""
         def update(entry):
             entry = self._check(entry, name, kind)
             if entry is not None and entry.get('generation') == generation and not entry.get('pending'):
-                return entry['value'], None
+                return (entry['value'], 'present'), None
             waiting = (entry or {}).get('pending') or {}
             if waiting.get('generation') != generation:
                 raise EscrowError('escrow secret %r has no pending rotation %r to finish' % (name, generation))
@@ -173,13 +204,17 @@ class _Operations:
             else:
                 entry.update(value=waiting['value'], created=_now(), generation=generation)
             del entry['pending']
-            return entry['value'], entry
+            return (entry['value'], 'promoted'), entry
 
-        return self._transact(name, update)
+        return self._run(name, update, write)
 
-    def read(self, name, kind):
-        """The stored value of ``name``, or None; never generates."""
-        return self._transact(name, lambda entry: ((self._check(entry, name, kind) or {}).get('value'), None))
+    def read(self, name, kind=None):
+        """The stored value of ``name``, or None; never generates. ``kind`` (when given) must match."""
+        def read(entry):
+            if kind is not None:
+                self._check(entry, name, kind)
+            return (entry or {}).get('value'), None
+        return self._transact(name, read)
 
     def history(self, name, kind):
         """The stored value of ``name`` and its previous values, newest first; [] when not stored."""
@@ -189,25 +224,6 @@ class _Operations:
                 return [], None
             return [entry['value']] + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], None
         return self._transact(name, read)
-
-    def put(self, name, kind, value):
-        """Store ``value`` under ``name`` (made elsewhere, for example by community.crypto).
-
-        A different stored value is replaced and kept in ``previous``. Returns the value.
-        """
-        if not isinstance(value, str) or not value:
-            raise EscrowError('escrow secret %r: the value to store must be a non-empty string' % (name,))
-
-        def update(entry):
-            entry = self._check(entry, name, kind)
-            if entry is None:
-                return value, {'kind': kind, 'value': value, 'created': _now(), 'previous': []}
-            if entry['value'] == value:
-                return value, None
-            self._replace(entry, value)
-            return value, entry
-
-        return self._transact(name, update)
 
     # -- whole entries, for copying one escrow into another ---------------
     def names(self):  # pragma: no cover - each backend has its own
@@ -558,6 +574,20 @@ def _vault_secrets(loader):
         return ctx.secrets if ctx else None
     except ImportError:
         return None
+
+
+def resolve_escrow_path(path, playbook_dir):
+    """The escrow file's absolute path: ``~`` expanded, a relative path taken from the playbook's directory.
+
+    Never from the shell's working directory: two runs of one playbook from two directories use one escrow.
+    """
+    path = os.path.expanduser(path)
+    if os.path.isabs(path):
+        return path
+    if not playbook_dir:
+        raise EscrowError('the escrow file %r is a relative path and this run has no playbook directory to take it from. '
+                          'Set keyfleet_escrow_file to an absolute path.' % (path,))
+    return os.path.join(playbook_dir, path)
 
 
 def open_escrow(loader, path):

@@ -17,6 +17,23 @@ import pytest
 
 from ansible.parsing.vault import VaultLib, VaultSecret
 
+
+
+# The escrow's write operations return (value, status); most promises here are about the value.
+def _get(escrow, name, kind, **kwargs):
+    return escrow.ensure(name, kind, **kwargs)[0]
+
+
+def _put(escrow, name, kind, value, **kwargs):
+    return escrow.ensure(name, kind, value=value, **kwargs)[0]
+
+
+def _pending(escrow, *args, **kwargs):
+    return escrow.pending(*args, **kwargs)[0]
+
+
+def _promote(escrow, *args, **kwargs):
+    return escrow.promote(*args, **kwargs)[0]
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, KVEscrow, VaultCodec
 
 BAO = os.environ.get('KEYFLEET_TEST_BAO')
@@ -83,40 +100,40 @@ def backend(request, tmp_path):
 
 
 def test_generated_once_then_reused(backend):
-    first = backend.open().get('gossip', 'gossip_key')
+    first = _get(backend.open(), 'gossip', 'gossip_key')
     assert len(base64.b64decode(first)) == 32
-    assert backend.open().get('gossip', 'gossip_key') == first
+    assert _get(backend.open(), 'gossip', 'gossip_key') == first
     assert backend.open().read('gossip', 'gossip_key') == first
-    assert backend.open().get('other', 'gossip_key') != first
+    assert _get(backend.open(), 'other', 'gossip_key') != first
 
 
 def test_no_plain_text_at_rest(backend):
-    value = backend.open().get('redis', 'password', length=24)
-    pem = backend.open().put('ca', 'pem', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n')
+    value = _get(backend.open(), 'redis', 'password', length=24)
+    pem = _put(backend.open(), 'ca', 'pem', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n')
     rest = backend.at_rest()
     assert rest and value.encode() not in rest and b'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC' not in rest
     assert backend.open().read('ca', 'pem') == pem
 
 
 def test_a_wrong_credential_is_a_clear_error_and_writes_nothing(backend):
-    value = backend.open().get('k', 'key256')
+    value = _get(backend.open(), 'k', 'key256')
     with pytest.raises(EscrowError, match='wrong vault password|permission denied|may not use the escrow path'):
         denied = backend.open_denied()
         denied.probe()
-        denied.get('k', 'key256')
+        _get(denied, 'k', 'key256')
     with pytest.raises(EscrowError, match='wrong vault password|permission denied'):
-        backend.open_denied().get('new', 'key256')
-    assert backend.open().get('k', 'key256') == value and backend.open().read('new', 'key256') is None
+        _get(backend.open_denied(), 'new', 'key256')
+    assert _get(backend.open(), 'k', 'key256') == value and backend.open().read('new', 'key256') is None
 
 
 def test_kind_mismatch_is_refused(backend):
-    backend.open().get('k', 'password')
+    _get(backend.open(), 'k', 'password')
     with pytest.raises(EscrowError, match="is of kind 'password', not 'gossip_key'"):
-        backend.open().get('k', 'gossip_key')
+        _get(backend.open(), 'k', 'gossip_key')
 
 
 def _worker(backend, queue):
-    queue.put(backend.open().get('shared', 'gossip_key'))
+    queue.put(_get(backend.open(), 'shared', 'gossip_key'))
 
 
 def test_concurrent_callers_get_the_same_value(backend):
@@ -128,89 +145,104 @@ def test_concurrent_callers_get_the_same_value(backend):
         p.join(30)
     values = [queue.get(timeout=5) for dummy in procs]
     assert len(set(values)) == 1
-    assert backend.open().get('shared', 'gossip_key') == values[0]
+    assert _get(backend.open(), 'shared', 'gossip_key') == values[0]
 
 
 def test_rotation_happens_once_per_generation_and_keeps_the_old_key(backend):
-    first = backend.open().get('g', 'gossip_key')
-    rotated = backend.open().get('g', 'gossip_key', generation='2026-11')
+    first = _get(backend.open(), 'g', 'gossip_key')
+    rotated = _get(backend.open(), 'g', 'gossip_key', generation='2026-11')
     assert rotated != first
     # The same generation again: the same key, no second rotation.
-    assert backend.open().get('g', 'gossip_key', generation='2026-11') == rotated
-    assert backend.open().get('g', 'gossip_key') == rotated
+    assert _get(backend.open(), 'g', 'gossip_key', generation='2026-11') == rotated
+    assert _get(backend.open(), 'g', 'gossip_key') == rotated
     assert [p['value'] for p in backend.raw('g')['previous']] == [first]
-    third = backend.open().get('g', 'gossip_key', generation='2027-05')
+    third = _get(backend.open(), 'g', 'gossip_key', generation='2027-05')
     assert third not in (first, rotated)
     assert [p.get('generation') for p in backend.raw('g')['previous']] == [None, '2026-11']
     assert backend.raw('g')['generation'] == '2027-05'
     assert backend.open().history('g', 'gossip_key') == [third, rotated, first]
 
 
-def test_stored_kind_is_put_read_and_replaced_keeping_the_old_value(backend):
+def test_storing_is_create_only_the_first_value_wins(backend):
     e = backend.open()
     assert e.read('ca', 'pem') is None and e.history('ca', 'pem') == []
-    assert e.put('ca', 'pem', 'PEM-1') == 'PEM-1'
-    assert e.put('ca', 'pem', 'PEM-1') == 'PEM-1'
-    assert backend.raw('ca')['previous'] == []
-    assert e.put('ca', 'pem', 'PEM-2') == 'PEM-2'
-    assert e.read('ca', 'pem') == 'PEM-2'
-    assert [p['value'] for p in backend.raw('ca')['previous']] == ['PEM-1']
-    assert e.put('t', 'text', 'line one\nline two\n') == 'line one\nline two\n'
+    assert e.ensure('ca', 'pem', value='PEM-1') == ('PEM-1', 'stored')
+    assert e.ensure('ca', 'pem', value='PEM-1') == ('PEM-1', 'present')
+    with pytest.raises(EscrowError, match="'ca' already holds another value, and the first value stored wins"):
+        e.ensure('ca', 'pem', value='PEM-2')
+    # a candidate made for this run loses to the value held, which is returned
+    assert e.ensure('ca', 'pem', value='PEM-2', keep_stored=True) == ('PEM-1', 'present')
+    assert e.read('ca', 'pem') == 'PEM-1' and backend.raw('ca')['previous'] == []
+    # replaced only when the system runs with the new value, or a rotation is named; the old one is kept
+    assert e.ensure('ca', 'pem', value='PEM-2', replace=True) == ('PEM-2', 'replaced')
+    assert e.ensure('ca', 'pem', value='PEM-3', generation='R1') == ('PEM-3', 'rotated')
+    assert [p['value'] for p in backend.raw('ca')['previous']] == ['PEM-1', 'PEM-2']
+    assert e.ensure('t', 'text', value='line one\nline two\n') == ('line one\nline two\n', 'stored')
     assert backend.open().read('t', 'text') == 'line one\nline two\n'
     with pytest.raises(EscrowError, match='not generated by the escrow'):
-        e.get('other', 'pem')
+        e.ensure('other', 'pem')
     with pytest.raises(EscrowError, match='non-empty string'):
-        e.put('ca', 'pem', '')
+        e.ensure('ca', 'pem', value='')
+
+
+def test_check_mode_writes_nothing_and_says_what_it_would_do(backend):
+    e = backend.open()
+    value, status = e.ensure('new', 'gossip_key', write=False)
+    assert status == 'would be generated' and value and e.read('new') is None
+    assert e.ensure('held', 'text', value='T1') == ('T1', 'stored')
+    assert e.ensure('held', 'text', value='T2', generation='R', write=False) == ('T2', 'would be rotated')
+    assert e.ensure('held', 'text', value='T1', write=False) == ('T1', 'present')
+    assert e.read('held') == 'T1' and backend.raw('held')['previous'] == []
 
 
 def test_a_rotation_stays_pending_until_promoted(backend):
-    old = backend.open().get('g', 'gossip_key')
+    old = _get(backend.open(), 'g', 'gossip_key')
     # check mode: a key to show, nothing stored
-    dry = backend.open().pending('g', 'gossip_key', 'A', store=False)
+    dry = _pending(backend.open(), 'g', 'gossip_key', 'A', write=False)
     assert dry != old and 'pending' not in backend.raw('g')
-    new = backend.open().pending('g', 'gossip_key', 'A')
+    new = _pending(backend.open(), 'g', 'gossip_key', 'A')
     assert new != dry
     # every other run still reads the key in use; the same id resumes with the same new key
-    assert backend.open().get('g', 'gossip_key') == old
-    assert backend.open().pending('g', 'gossip_key', 'A') == new
+    assert _get(backend.open(), 'g', 'gossip_key') == old
+    assert _pending(backend.open(), 'g', 'gossip_key', 'A') == new
     with pytest.raises(EscrowError, match="rotation 'A' of escrow secret 'g' is not finished"):
-        backend.open().pending('g', 'gossip_key', 'B')
-    assert backend.open().promote('g', 'gossip_key', 'A') == new
-    assert backend.open().get('g', 'gossip_key') == new
-    assert backend.open().promote('g', 'gossip_key', 'A') == new  # again: nothing to do
+        _pending(backend.open(), 'g', 'gossip_key', 'B')
+    assert _promote(backend.open(), 'g', 'gossip_key', 'A') == new
+    assert _get(backend.open(), 'g', 'gossip_key') == new
+    assert _promote(backend.open(), 'g', 'gossip_key', 'A') == new  # again: nothing to do
     assert [p['value'] for p in backend.raw('g')['previous']] == [old]
     with pytest.raises(EscrowError, match="has no pending rotation 'C'"):
-        backend.open().promote('g', 'gossip_key', 'C')
+        _promote(backend.open(), 'g', 'gossip_key', 'C')
 
 
 def test_a_rotation_id_rotates_once_even_after_another_id(backend):
-    backend.open().get('g', 'gossip_key')
+    _get(backend.open(), 'g', 'gossip_key')
     for rotation in ('A', 'B'):
-        backend.open().pending('g', 'gossip_key', rotation)
-        backend.open().promote('g', 'gossip_key', rotation)
-    b = backend.open().get('g', 'gossip_key')
+        _pending(backend.open(), 'g', 'gossip_key', rotation)
+        _promote(backend.open(), 'g', 'gossip_key', rotation)
+    b = _get(backend.open(), 'g', 'gossip_key')
     with pytest.raises(EscrowError, match="rotation id 'A' of escrow secret 'g' was used before"):
-        backend.open().pending('g', 'gossip_key', 'A')
+        _pending(backend.open(), 'g', 'gossip_key', 'A')
     with pytest.raises(EscrowError, match="rotation id 'A' of escrow secret 'g' was used before"):
-        backend.open().get('g', 'gossip_key', generation='A')
-    assert backend.open().get('g', 'gossip_key') == b
-    assert backend.open().pending('g', 'gossip_key', 'B') == b  # the current rotation: its key
+        _get(backend.open(), 'g', 'gossip_key', generation='A')
+    assert _get(backend.open(), 'g', 'gossip_key') == b
+    assert _pending(backend.open(), 'g', 'gossip_key', 'B') == b  # the current rotation: its key
 
 
 def test_a_key_the_escrow_never_held_can_be_rotated_away_from(backend):
-    new = backend.open().pending('given', 'gossip_key', 'A')
+    new = _pending(backend.open(), 'given', 'gossip_key', 'A')
     with pytest.raises(EscrowError, match="holds only the pending rotation 'A'"):
-        backend.open().get('given', 'gossip_key')
-    assert backend.open().promote('given', 'gossip_key', 'A') == new
-    assert backend.open().get('given', 'gossip_key') == new and backend.raw('given')['previous'] == []
+        _get(backend.open(), 'given', 'gossip_key')
+    assert _promote(backend.open(), 'given', 'gossip_key', 'A') == new
+    assert _get(backend.open(), 'given', 'gossip_key') == new and backend.raw('given')['previous'] == []
 
 
 def test_names_and_whole_entries_copy_into_another_escrow(backend, tmp_path):
     src = backend.open()
-    src.get('a', 'gossip_key')
-    src.get('a', 'gossip_key', generation='2026-11')
-    src.put('ca/key', 'pem', 'PEM')
-    src.pending('b', 'key256', 'R1')
+    _get(src, 'a', 'gossip_key')
+    _get(src, 'a', 'gossip_key', generation='2026-11')
+    _put(src, 'ca/key', 'pem', 'PEM')
+    _pending(src, 'b', 'key256', 'R1')
     assert src.names() == ['a', 'b', 'ca/key']
     other = tmp_path / 'other'
     other.mkdir()
@@ -220,7 +252,7 @@ def test_names_and_whole_entries_copy_into_another_escrow(backend, tmp_path):
         assert dst.adopt(name, src.entry(name)) is False  # a copy that stopped half-way resumes
     assert [dst.entry(n) for n in dst.names()] == [src.entry(n) for n in src.names()]
     assert dst.history('a', 'gossip_key') == src.history('a', 'gossip_key')
-    src.put('ca/key', 'pem', 'PEM-2')
+    _put(src, 'ca/key', 'pem', 'PEM-2', replace=True)
     with pytest.raises(EscrowError, match="'ca/key' is stored in both escrows with different values"):
         dst.adopt('ca/key', src.entry('ca/key'))
     assert dst.read('ca/key', 'pem') == 'PEM'
@@ -235,26 +267,26 @@ def kv():
 
 
 def test_kv_a_deleted_newest_version_is_not_taken_for_new(kv):
-    value = kv.open().get('k', 'key256')
+    value = _get(kv.open(), 'k', 'key256')
     root = _kv_client(_bao()['root_token']).secrets.kv.v2
     root.delete_latest_version_of_secret(path='%s/k' % kv.prefix, mount_point='secret')
     with pytest.raises(EscrowError, match=r"newest one \(1\) was deleted. It is not taken as new: restore it"):
-        kv.open().get('k', 'key256')
+        _get(kv.open(), 'k', 'key256')
     root.undelete_secret_versions(path='%s/k' % kv.prefix, versions=[1], mount_point='secret')
-    assert kv.open().get('k', 'key256') == value
+    assert _get(kv.open(), 'k', 'key256') == value
 
 
 def test_kv_data_written_by_something_else_is_refused_not_overwritten(kv):
     root = _kv_client(_bao()['root_token']).secrets.kv.v2
     root.create_or_update_secret(path='%s/k' % kv.prefix, secret={'password': 'hunter2'}, mount_point='secret')
     with pytest.raises(EscrowError, match='is not an escrow entry'):
-        kv.open().get('k', 'key256')
+        _get(kv.open(), 'k', 'key256')
     assert kv.raw('k') == {'password': 'hunter2'}
 
 
 def test_kv_every_value_is_a_kv_version_kept(kv):
-    first = kv.open().get('g', 'gossip_key')
-    second = kv.open().get('g', 'gossip_key', generation='2026-12')
+    first = _get(kv.open(), 'g', 'gossip_key')
+    second = _get(kv.open(), 'g', 'gossip_key', generation='2026-12')
     meta = _kv_client(_bao()['root_token']).secrets.kv.v2.read_secret_metadata(
         path='%s/g' % kv.prefix, mount_point='secret')['data']
     assert meta['current_version'] == 2
