@@ -277,6 +277,22 @@ def normalize_keyring(data):
     return rings
 
 
+def primary_lan_key(data):
+    """The one primary key of the agent's own LAN ring in a raw /v1/operator/keyring answer (a secret), or a problem.
+
+    Returns ``(key, None)`` or ``(None, sentence)``: no LAN ring, or several primary keys (a rotation half done).
+    """
+    rings = [r for r in data or [] if not r.get('WAN') and not r.get('Segment')]
+    if not rings:
+        return None, 'the agent reports no LAN keyring (is gossip encryption on?)'
+    primary = sorted(set(k for r in rings for k in (r.get('PrimaryKeys') or {})))
+    if len(primary) != 1:
+        return None, ('the LAN keyring has %d primary keys (%s): a key change is half done. Finish it (the '
+                      'consul_gossip_rotate playbook) or set consul_gossip_key to the key in use.'
+                      % (len(primary), ', '.join(key_fingerprint(k) for k in primary) or 'none'))
+    return primary[0], None
+
+
 def leader_name(leader_addr, members):
     """Member name of the leader, from the ``ip:port`` that /v1/status/leader gives."""
     host = (leader_addr or '').rsplit(':', 1)[0].strip('[]')
@@ -394,6 +410,13 @@ class ConsulClient:
 
     def keyring(self):
         return normalize_keyring(self.get('/v1/operator/keyring'))
+
+    def primary_gossip_key(self):
+        """The key the LAN ring encrypts with (a secret); ConsulError when it cannot be told."""
+        key, problem = primary_lan_key(self.get('/v1/operator/keyring'))
+        if problem:
+            raise ConsulError(problem)
+        return key
 
     def catalog_nodes(self):
         return self.get('/v1/catalog/nodes')

@@ -40,6 +40,15 @@ options:
       - The consul command. When set, RV(binary_version) is the version it reports, which is the version
         the agent runs after its next restart (and the one to write its configuration for).
     type: path
+  gossip_key:
+    description:
+      - Also return the primary gossip key of the agent's LAN ring in RV(gossip_primary_key), so a key the cluster
+        already runs with is escrowed (adopted) instead of a new one made. The token needs C(operator:read).
+      - The key is a secret - set C(no_log) on the task. A keyring that cannot be read (HTTP 403, gossip off, a
+        rotation half done) fails the task; it is never taken as "no key".
+    type: bool
+    default: false
+    version_added: 1.0.0
   trusted_ca_file:
     description:
       - When set, RV(trusted_ca_pem) holds the CA certificates the agent trusts, so one call reads both the state
@@ -155,6 +164,10 @@ trusted_ca_pem:
   description: The text of the CA file the agent trusts (certificates are public); empty when it trusts none.
   returned: when O(trusted_ca_file) is set
   type: str
+gossip_primary_key:
+  description: The primary gossip key of the LAN ring (a secret). Only with O(gossip_key) and gossip encryption on.
+  returned: when O(gossip_key) is true and gossip is encrypted
+  type: str
 local_keyring:
   description: Fingerprints of the keys in C(serf/local.keyring); null when the file does not exist.
   returned: always
@@ -189,7 +202,7 @@ def read_trusted_ca(module, result):
 
 def main():
     argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
-                         trusted_ca_file=dict(type='path'))
+                         trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
     result = dict(changed=False, reachable=False)
@@ -219,6 +232,12 @@ def main():
         except ConsulError as e:
             result['keyring'] = []
             result['keyring_error'] = str(e)
+        if module.params['gossip_key'] and state['gossip']['enabled']:
+            try:
+                result['gossip_primary_key'] = client.primary_gossip_key()
+            except ConsulError as e:  # never "no key": a new one would split the cluster
+                module.fail_json(msg='cannot read the gossip key this agent runs with, to escrow it: %s. Give the token '
+                                     'operator:read, or set consul_gossip_key to the key in use.' % e, **result)
 
     if module.params['consul_binary']:
         binary = module.get_bin_path(module.params['consul_binary'], required=True)
