@@ -24,7 +24,7 @@ for d in molecule/*/; do
     aspera_*) aspera+=("$s") ;;
     resilio* | swarm*) others+=("$s") ;;
     mcollective*) mco+=("$s") ;;
-    consul_gossip_new | consul_tls_new) consul_new+=("$s") ;;
+    consul_gossip_new | consul_tls_new | consul_gossip_adopt) consul_new+=("$s") ;;
     *) alone+=("$s") ;;
   esac
 done
