@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import errno
 import grp
 import os
 import pwd
@@ -53,6 +54,26 @@ def _selinux_context(path):
     return context if rc == 0 else None
 
 
+def _target(path):
+    """The file a write to ``path`` replaces: ``path`` itself or, for a symbolic link, the file the link leads
+    to (through every link of a chain), as copy and lineinfile follow links. A dangling link's target is made
+    when its directory exists. Raises OSError naming the link for a link loop or a target in no directory."""
+    if not os.path.islink(path):
+        return path
+    target = os.path.realpath(path)
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if not os.path.isdir(os.path.dirname(target)):
+            raise FileNotFoundError(errno.ENOENT, 'the symbolic link %s points to %s, whose directory does not exist'
+                                    % (path, target))
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, 'symbolic link loop: %s leads back to itself, there is no file to write' % path)
+        raise
+    return target
+
+
 def write_private(path, data, mode=0o600, uid=0, gid=0, prepare=None, sync_dir=False):
     """Write ``data`` (text or bytes) to ``path`` atomically: the one way this collection writes a file.
 
@@ -61,7 +82,12 @@ def write_private(path, data, mode=0o600, uid=0, gid=0, prepare=None, sync_dir=F
     anybody else, not even for a moment, and a reader sees the old file or the new one, never half of one.
     ``prepare(tmp)`` may set further attributes on the temporary file before it is renamed. ``sync_dir`` also
     makes the rename durable (the escrow, whose loss loses keys).
+
+    A symbolic link is followed, as copy and lineinfile do: the file it leads to is replaced (with ``mode``,
+    the owner and that file's SELinux context), the link stays a link. So a caller that reads ``path`` with
+    open() or os.stat() reads the file this writes.
     """
+    path = _target(path)
     directory = os.path.dirname(path) or '.'
     context = _selinux_context(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(path))

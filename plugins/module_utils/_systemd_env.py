@@ -108,6 +108,22 @@ def dropin_environment(text):
     return env
 
 
+def dropin_environment_files(text):
+    """Paths the EnvironmentFile= lines of a unit file or drop-in name: one path a line, a leading - makes it optional."""
+    paths, section = [], None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith('['):
+            section = line
+        elif section == '[Service]' and line.startswith('EnvironmentFile='):
+            value = line[len('EnvironmentFile='):].strip()
+            if not value:
+                paths = []  # an empty assignment resets the list
+            else:
+                paths.append(value[1:] if value.startswith('-') else value)
+    return paths
+
+
 def environment_file(text):
     """Variables an EnvironmentFile= sets: KEY=VALUE lines, # or ; comments, optional quotes."""
     env = {}

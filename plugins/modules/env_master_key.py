@@ -17,6 +17,10 @@ description:
     C(<systemd_dir>/<unit>.d/<dropin>.conf) or in an EnvironmentFile, written atomically with mode V(0600),
     owner root. Runs C(systemctl daemon-reload) when a file changed. It does not restart the service; it says
     whether the running process lacks the value (RV(restart_needed)).
+  - The environment file is written before the drop-in that names it, so a drop-in never names a file that is
+    not there. When a write fails the module fails without C(daemon-reload) and leaves the unit as it was. A drop-in
+    being changed keeps its old content, and a file written before the failure gets its old content, owner and
+    mode back, or goes if this run made it (unless a unit file or drop-in names it).
   - Data encrypted with such a key cannot be read with another. So before changing anything the module reads
     every place the unit gets the variable from (the unit file, its drop-ins, its environment files) and the
     environment of the running process, and if any of them holds a different value it fails and changes
@@ -57,6 +61,7 @@ options:
   path:
     description:
       - The environment file, for O(method=environment_file). Written with mode V(0600), owner root.
+      - A symbolic link is followed, as M(ansible.builtin.copy) does. The file it points to is written, the link stays.
       - Default C(<systemd_dir>/<unit>.d/<dropin>.env), beside the drop-in; systemd reads only C(*.conf) there as
         drop-ins.
     type: path
@@ -138,6 +143,7 @@ restart_needed:
 """
 
 import os
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -210,6 +216,61 @@ class UnitEnvironment:
         out += [('unit', p, overrides[p] if p in overrides else read(p)) for p in dropins]
         out += [('envfile', p, overrides[p] if p in overrides else read(p)) for p in envfiles]
         return out
+
+
+def undo(env, done):
+    """Put back the files ``done`` [(path, text before or None, os.stat before)], newest first, after a later write
+    failed: a file that had other content gets it back with its owner and mode, a file this run made goes -
+    unless the unit file or a drop-in names it (it was missing before: removing it again would leave a unit that
+    names a missing file). Returns the files left changed: (path, why)."""
+    try:
+        named = set(env.envfiles)
+        for path in (env.own_dropin, env.fragment):
+            named.update(resilio.dropin_environment_files(read(path) or '') if path else [])
+    except SystemdEnvError:
+        named = None  # which files the unit names is unknown: keep every file
+    left = []
+    for path, text, st in reversed(done):
+        try:
+            if text is not None:
+                write_private(path, text, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+            elif named is None or path in named:
+                left.append((path, 'kept: the unit names it'))
+            else:
+                os.unlink(path)
+        except OSError as e:
+            left.append((path, 'not put back: %s' % e))
+    return left
+
+
+def write_in_order(env, order, wanted, stale):
+    """Write the ``stale`` files of ``wanted`` in ``order``. A failed write leaves the unit as it was: the one
+    that failed is as it was (every write is atomic), the files written before it are put back (see undo), and a
+    directory this run made for them goes when it is empty. Returns None, or (message, whether a file is left
+    changed)."""
+    directory = os.path.dirname(env.own_dropin)
+    made_dir = not os.path.isdir(directory)
+    done = []
+    for path in order:
+        if path not in stale:
+            continue
+        try:
+            if made_dir and not os.path.isdir(directory):
+                os.makedirs(directory, 0o755)
+            before = read(path)
+            st = os.stat(path) if before is not None else None
+            write_private(path, wanted[path])
+        except (SystemdEnvError, OSError) as e:
+            left = undo(env, done)
+            if made_dir:
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    pass
+            return ('cannot write %s: %s. No daemon-reload ran; the unit is as it was%s.' % (
+                path, e, ''.join('; %s: %s' % item for item in left)), bool(left))
+        done.append((path, before, st))
+    return None
 
 
 def main():
@@ -292,12 +353,12 @@ def main():
         module.fail_json(msg=str(e), **result)
     result['changed'] = bool(stale)
     if stale and not module.check_mode:
-        try:
-            os.makedirs(os.path.dirname(dropin), 0o755)
-        except OSError:
-            pass
-        for path in stale:
-            write_private(path, wanted[path])
+        # The environment file first, the drop-in that names it last: a drop-in naming a file that was never
+        # written stops the unit from starting after the next daemon-reload.
+        failed = write_in_order(env, [path for path in wanted if path != dropin] + [dropin], wanted, stale)
+        if failed:
+            result['changed'] = failed[1]
+            module.fail_json(msg=failed[0], **result)
         rc, out, err = module.run_command([p['systemctl'], 'daemon-reload'])
         if rc != 0:
             module.fail_json(msg='systemctl daemon-reload failed: %s' % (err or out).strip(), **result)

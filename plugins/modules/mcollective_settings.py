@@ -17,6 +17,9 @@ description:
     appended; a setting whose value is null is removed (every line that sets it).
   - Writes the file once, atomically, with its owner, group and mode set before the content goes in. Client
     configurations often hold middleware credentials.
+  - A symbolic link is followed, as M(ansible.builtin.lineinfile) does. The file it points to is read and written,
+    with the owner, group and mode asked for, and the link stays a link. A link whose target's directory is missing
+    fails the task, and so does a link loop.
   - Comments and every other line stay as they are, and out of the diff, which shows only the lines of the settings
     that change (the rest of the file may hold middleware credentials).
 extends_documentation_fragment:
@@ -28,7 +31,9 @@ attributes:
     support: full
 options:
   path:
-    description: The configuration file. Created when missing, with its directory (C(0755)).
+    description:
+      - The configuration file. Created when missing, with its directory (C(0755)).
+      - A symbolic link (see above) is not replaced by a file.
     type: path
     required: true
   settings:

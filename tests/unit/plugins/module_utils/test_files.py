@@ -71,3 +71,85 @@ def test_the_selinux_context_of_the_file_it_replaces(tmp_path, monkeypatch):
     _files.write_private(str(path), 'a', uid=None, gid=None)  # new: the policy's default for the path
     _files.write_private(str(path), 'b', uid=None, gid=None)  # replaced: the context it had
     assert calls == [(True, 'system_u:object_r:default_t:s0'), (True, 'system_u:object_r:etc_t:s0')]
+
+
+# -- a symbolic link is followed, as copy and lineinfile do (issue 25, case 9) --------------------------
+
+def test_a_symlink_stays_a_link_and_its_target_is_written(tmp_path):
+    (tmp_path / 'real').mkdir()
+    (tmp_path / 'etc').mkdir()
+    target = tmp_path / 'real' / 'server.cfg'
+    target.write_text('securityprovider = psk\n')
+    target.chmod(0o644)
+    link = tmp_path / 'etc' / 'server.cfg'
+    link.symlink_to('../real/server.cfg')
+    _files.write_private(str(link), 'securityprovider = aes_security\n', 0o640, None, None, sync_dir=True)
+    assert link.is_symlink() and os.readlink(str(link)) == '../real/server.cfg'
+    assert target.read_text() == 'securityprovider = aes_security\n'
+    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o640
+    # the temporary file went beside the target (the rename must not cross a file system), none is left
+    assert os.listdir(str(tmp_path / 'etc')) == ['server.cfg'] and os.listdir(str(tmp_path / 'real')) == ['server.cfg']
+
+
+def test_a_chain_of_links_writes_the_last_target(tmp_path):
+    target = tmp_path / 'target'
+    target.write_text('old')
+    (tmp_path / 'b').symlink_to(target)
+    (tmp_path / 'a').symlink_to(tmp_path / 'b')
+    _files.write_private(str(tmp_path / 'a'), 'new', uid=None, gid=None)
+    assert (tmp_path / 'a').is_symlink() and (tmp_path / 'b').is_symlink() and target.read_text() == 'new'
+
+
+def test_a_dangling_link_creates_its_target(tmp_path):
+    link = tmp_path / 'server.cfg'
+    link.symlink_to('missing.cfg')
+    _files.write_private(str(link), 'x', 0o600, None, None)
+    assert link.is_symlink() and (tmp_path / 'missing.cfg').read_text() == 'x'
+    assert stat.S_IMODE(os.stat(str(tmp_path / 'missing.cfg')).st_mode) == 0o600
+
+
+def test_a_dangling_link_into_a_missing_directory_is_a_clear_error(tmp_path):
+    link = tmp_path / 'server.cfg'
+    link.symlink_to(tmp_path / 'gone' / 'server.cfg')
+    with pytest.raises(OSError, match='symbolic link .*server.cfg points to .*gone/server.cfg, whose directory does not exist'):
+        _files.write_private(str(link), 'x', uid=None, gid=None)
+    assert link.is_symlink() and os.listdir(str(tmp_path)) == ['server.cfg']
+
+
+def test_a_symlink_loop_is_a_clear_error(tmp_path):
+    (tmp_path / 'a').symlink_to('b')
+    (tmp_path / 'b').symlink_to('a')
+    with pytest.raises(OSError, match='symbolic link loop'):
+        _files.write_private(str(tmp_path / 'a'), 'x', uid=None, gid=None)
+    assert sorted(os.listdir(str(tmp_path))) == ['a', 'b'] and (tmp_path / 'a').is_symlink()
+
+
+def test_the_selinux_context_is_the_targets(tmp_path, monkeypatch):
+    asked = []
+
+    class FakeSelinux:
+        @staticmethod
+        def is_selinux_enabled():
+            return 1
+
+        @staticmethod
+        def lgetfilecon_raw(path):
+            asked.append(('get', path))
+            return [0, 'system_u:object_r:etc_t:s0']
+
+        @staticmethod
+        def matchpathcon(path, mode):
+            asked.append(('match', path))
+            return [0, 'system_u:object_r:default_t:s0']
+
+        @staticmethod
+        def lsetfilecon(path, context):
+            return 0
+    monkeypatch.setattr(_files, '_selinux', FakeSelinux)
+    target = tmp_path / 'target'
+    target.write_text('old')
+    (tmp_path / 'link').symlink_to('target')
+    (tmp_path / 'dangling').symlink_to('new')
+    _files.write_private(str(tmp_path / 'link'), 'a', uid=None, gid=None)
+    _files.write_private(str(tmp_path / 'dangling'), 'b', uid=None, gid=None)
+    assert asked == [('get', str(target)), ('match', str(tmp_path / 'new'))]

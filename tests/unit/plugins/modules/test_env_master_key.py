@@ -226,3 +226,124 @@ def test_an_unreadable_process_environment_stops(tmp_path, monkeypatch):
         _resilio.process_environment(4242, proc=str(tmp_path))
     monkeypatch.undo()
     assert _resilio.process_environment(4242, proc=str(tmp_path)) is None  # gone: no such file
+
+
+# -- the order of the writes, and a write that fails (issue 25, case 8) --------------------------------
+
+def record_writes(monkeypatch, fail=None):
+    """env_master_key's writes, in order; a write to the path ``fail`` raises (the directory not writable)."""
+    writes = []
+    real = env_master_key.write_private
+
+    def write(path, *args, **kwargs):
+        if fail is not None and str(path) == str(fail):
+            raise PermissionError(13, 'Permission denied', str(path))
+        real(path, *args, **kwargs)
+        writes.append(str(path))
+    monkeypatch.setattr(env_master_key, 'write_private', write)
+    return writes
+
+
+def test_the_environment_file_is_written_before_the_dropin_that_names_it(systemd, run_module, monkeypatch):
+    writes = record_writes(monkeypatch)
+    assert run_module(env_master_key, systemd.args())['changed']
+    assert writes == [str(envfile(systemd)), str(dropin(systemd))] and systemd.reloads == 1
+
+
+def test_a_failed_environment_file_write_leaves_no_dropin(systemd, run_module, monkeypatch, leaked):
+    """The drop-in used to come first: it named a file that was never written, and after the next
+    daemon-reload the unit no longer started."""
+    record_writes(monkeypatch, fail=envfile(systemd))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'cannot write %s' % envfile(systemd) in r['msg'] and 'Permission denied' in r['msg']
+    assert 'the unit is as it was' in r['msg'] and not r['changed'] and not leaked(KEY, r)
+    assert not dropin(systemd).exists() and not envfile(systemd).exists() and systemd.reloads == 0
+    assert not dropin(systemd).parent.exists()  # not even the empty directory this run made
+
+
+def test_a_failed_environment_file_write_keeps_the_old_dropin(systemd, run_module, monkeypatch):
+    run_module(env_master_key, systemd.args(method='dropin'))
+    systemd.loaded_dropins = [str(dropin(systemd))]
+    old = dropin(systemd).read_text()
+    record_writes(monkeypatch, fail=envfile(systemd))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'cannot write %s' % envfile(systemd) in r['msg']
+    assert dropin(systemd).read_text() == old and not envfile(systemd).exists() and systemd.reloads == 1
+
+
+def test_a_failed_dropin_write_removes_the_environment_file_it_would_have_named(systemd, run_module, monkeypatch):
+    record_writes(monkeypatch, fail=dropin(systemd))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'cannot write %s' % dropin(systemd) in r['msg'] and not r['changed']
+    assert not dropin(systemd).exists() and not envfile(systemd).exists() and systemd.reloads == 0
+
+
+def test_a_failed_dropin_write_restores_a_changed_environment_file(systemd, tmp_path, run_module, monkeypatch):
+    default = tmp_path / 'resilio-agent'
+    default.write_text('HTTP_PROXY=http://proxy:3128\n')
+    os.chmod(str(default), 0o644)
+    record_writes(monkeypatch, fail=dropin(systemd))
+    r = run_module(env_master_key, systemd.args(path=str(default)))
+    assert r['failed'] and 'cannot write %s' % dropin(systemd) in r['msg']
+    assert default.read_text() == 'HTTP_PROXY=http://proxy:3128\n' and stat.S_IMODE(os.stat(str(default)).st_mode) == 0o644
+    assert not dropin(systemd).exists()
+
+
+def test_a_failed_dropin_change_keeps_the_old_dropin_and_the_file_it_names(systemd, tmp_path, run_module, monkeypatch):
+    """The drop-in is being changed, not created: "as it was" is the old drop-in, and the file it names stays."""
+    first, second = tmp_path / 'first.env', tmp_path / 'second.env'
+    run_module(env_master_key, systemd.args(path=str(first)))
+    systemd.loaded_dropins, systemd.envfiles = [str(dropin(systemd))], [str(first)]
+    old, old_env = dropin(systemd).read_text(), first.read_text()
+    record_writes(monkeypatch, fail=dropin(systemd))
+    r = run_module(env_master_key, systemd.args(path=str(second)))
+    assert r['failed'] and 'cannot write %s' % dropin(systemd) in r['msg']
+    assert dropin(systemd).read_text() == old and 'EnvironmentFile=%s' % first in old
+    assert first.read_text() == old_env and not second.exists() and systemd.reloads == 1
+
+
+def test_an_undo_never_removes_a_file_a_dropin_names(systemd, run_module, monkeypatch):
+    """What the old order left behind: our drop-in names an environment file that is missing. A run that
+    writes the file and then fails on the drop-in keeps the file: removing it would leave a drop-in that
+    names a missing file, as before."""
+    run_module(env_master_key, systemd.args())
+    envfile(systemd).unlink()
+    os.chmod(str(dropin(systemd)), 0o644)  # so the drop-in is rewritten too
+    old = dropin(systemd).read_text()
+    record_writes(monkeypatch, fail=dropin(systemd))
+    r = run_module(env_master_key, systemd.args())
+    assert r['failed'] and 'cannot write %s' % dropin(systemd) in r['msg'] and r['changed']
+    assert '%s: kept: the unit names it' % envfile(systemd) in r['msg']
+    assert dropin(systemd).read_text() == old
+    assert _resilio.environment_file(envfile(systemd).read_text()) == {'RESILIO_MPASSWD': KEY}
+
+
+def test_dropin_environment_files():
+    text = '[Unit]\nEnvironmentFile=/not/service\n[Service]\nEnvironmentFile=-/etc/default/a\nEnvironmentFile=/etc/b c\n'
+    assert _resilio.dropin_environment_files(text) == ['/etc/default/a', '/etc/b c']
+    assert _resilio.dropin_environment_files(text + 'EnvironmentFile=\nEnvironmentFile=/x\n') == ['/x']
+
+
+def test_an_environment_file_in_a_missing_directory_fails_before_any_dropin(systemd, tmp_path, run_module):
+    missing = tmp_path / 'no' / 'such' / 'dir' / 'resilio.env'
+    r = run_module(env_master_key, systemd.args(path=str(missing)))
+    assert r['failed'] and 'cannot write %s' % missing in r['msg'] and 'No such file or directory' in r['msg']
+    assert not dropin(systemd).exists() and not dropin(systemd).parent.exists() and systemd.reloads == 0
+
+
+def test_a_file_that_cannot_be_put_back_is_named(systemd, tmp_path, run_module, monkeypatch, leaked):
+    default = tmp_path / 'resilio-agent'
+    default.write_text('HTTP_PROXY=http://proxy:3128\n')
+    real, calls = env_master_key.write_private, []
+
+    def write(path, *args, **kwargs):
+        calls.append(str(path))
+        if str(path) == str(dropin(systemd)) or calls.count(str(default)) > 1:  # the drop-in, then the put back
+            raise OSError(28, 'No space left on device', str(path))
+        real(path, *args, **kwargs)
+    monkeypatch.setattr(env_master_key, 'write_private', write)
+    r = run_module(env_master_key, systemd.args(path=str(default)))
+    assert calls == [str(default), str(dropin(systemd)), str(default)]
+    assert r['failed'] and r['changed'] and 'cannot write %s' % dropin(systemd) in r['msg']
+    assert '%s: not put back: [Errno 28] No space left on device' % default in r['msg']
+    assert not dropin(systemd).exists() and not leaked(KEY, r)

@@ -54,3 +54,35 @@ def test_a_new_file_gets_its_mode_and_group(tmp_path, run_module):
     cfg.chmod(0o644)
     fixed = run_module(mcollective_settings, dict(args(cfg, securityprovider='aes_security'), group=group, mode='0640'))
     assert fixed['changed'] and fixed['changed_keys'] == [] and stat.S_IMODE(os.stat(str(cfg)).st_mode) == 0o640
+
+
+def test_a_linked_server_cfg_stays_a_link_and_its_target_is_set(tmp_path, run_module):
+    """server.cfg as a link: the module used to replace the link with a file and leave the real file with
+    securityprovider = psk at 0644. It follows the link, as lineinfile did."""
+    (tmp_path / 'etc').mkdir()
+    (tmp_path / 'shared').mkdir()
+    target = tmp_path / 'shared' / 'server.cfg'
+    target.write_text(SERVER_CFG)
+    target.chmod(0o644)
+    cfg = tmp_path / 'etc' / 'server.cfg'
+    cfg.symlink_to('../shared/server.cfg')
+    wanted = args(cfg, securityprovider='aes_security')
+    done = run_module(mcollective_settings, wanted)
+    assert done['changed'] and done['changed_keys'] == ['securityprovider']
+    assert cfg.is_symlink() and os.readlink(str(cfg)) == '../shared/server.cfg'
+    assert target.read_text().endswith('securityprovider = psk\nplugin.aes.insecure_learning = 1\nsecurityprovider = aes_security\n')
+    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o600  # as the task asks (args: mode 0600)
+    # read and written through the same link: the second run finds the setting made
+    assert not run_module(mcollective_settings, wanted)['changed']
+    target.chmod(0o644)
+    fixed = run_module(mcollective_settings, wanted)
+    assert fixed['changed'] and fixed['changed_keys'] == [] and cfg.is_symlink()
+    assert stat.S_IMODE(os.stat(str(target)).st_mode) == 0o600
+
+
+def test_a_dangling_link_into_a_missing_directory_fails_clearly(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.symlink_to(tmp_path / 'gone' / 'server.cfg')
+    r = run_module(mcollective_settings, args(cfg, securityprovider='aes_security'))
+    assert r['failed'] and 'cannot write %s' % cfg in r['msg'] and 'whose directory does not exist' in r['msg']
+    assert cfg.is_symlink()
