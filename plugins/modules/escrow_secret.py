@@ -107,7 +107,7 @@ attributes:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 notes:
-  - A relative O(escrow.file) or C(keyfleet_escrow_file) is taken from the playbook's directory, as for the lookup.
+  - A relative escrow file (the V(file) of O(escrow), or C(keyfleet_escrow_file)) is taken from the playbook's directory, as for the lookup.
 seealso:
   - plugin: keyfleet.encryption.escrow
     plugin_type: lookup
