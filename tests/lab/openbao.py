@@ -32,6 +32,7 @@ ESCROW_POLICY = '''
 path "secret/data/keyfleet/*" { capabilities = ["create", "read", "update"] }
 path "secret/metadata/keyfleet/*" { capabilities = ["read", "list"] }
 path "secret/metadata/keyfleet" { capabilities = ["list"] }
+path "secret/config" { capabilities = ["read"] }
 path "pki/sign/consul-server" { capabilities = ["update"] }
 path "pki/sign/consul-client" { capabilities = ["update"] }
 '''
@@ -125,6 +126,7 @@ def start(d, port):
     unseal(d)
     if not os.path.exists(os.path.join(d, 'env.json')):
         configure(d, port)
+    policies(d)  # again on a restart: a server made before a policy change gets the policies of this file
     print(os.path.join(d, 'env.json'))
 
 
@@ -145,8 +147,7 @@ def configure(d, port):
     root = load(d, 'init.json')['root_token']
     c = client(d, root)
     c.sys.enable_secrets_engine('kv', path='secret', options={'version': '2'})
-    c.sys.create_or_update_policy('keyfleet-escrow', ESCROW_POLICY)
-    c.sys.create_or_update_policy('other', OTHER_POLICY)
+    policies(d)
     c.sys.enable_auth_method('approle')
     # Batch tokens: every escrow lookup logs in, and a batch token is not kept in storage.
     c.auth.approle.create_or_update_approle('keyfleet', token_policies=['keyfleet-escrow'], token_ttl='15m',
@@ -171,6 +172,12 @@ def configure(d, port):
         'pki_ca': ca['data']['certificate'],
     }
     write_private(os.path.join(d, 'env.json'), json.dumps(env, indent=1))
+
+
+def policies(d):
+    c = client(d, load(d, 'init.json')['root_token'])
+    c.sys.create_or_update_policy('keyfleet-escrow', ESCROW_POLICY)
+    c.sys.create_or_update_policy('other', OTHER_POLICY)
 
 
 def seal(d):

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import stat
+import threading
 
 import pytest
 
@@ -139,3 +142,110 @@ def test_reading_an_escrow_that_does_not_exist_writes_nothing(tmp_path):
     assert not (tmp_path / 'new').exists()
     value = _get(e, 'a', 'key256')
     assert e.read('a', 'key256') == value and e.names() == ['a']
+
+
+# -- read-only storage (issue 25, case 6) ---------------------------------
+def _entry(value='v1'):
+    return {'kind': 'key256', 'value': value, 'created': '2026-01-01T00:00:00Z', 'previous': []}
+
+
+def _written(tmp_path, keep_lock=False):
+    """An escrow holding 'a', as on storage that became read-only after the last write (no lock file unless kept)."""
+    e = make_escrow(tmp_path / 'escrow.vault')
+    assert e.adopt('a', _entry()) is True
+    if not keep_lock:
+        os.remove(str(tmp_path / 'escrow.vault.lock'))
+    return e
+
+
+def _refuse_writes(monkeypatch, under, err):
+    """What read-only storage (EROFS) or a directory the user may not write (EACCES) does; the tests run as root,
+    whom chmod does not stop."""
+    real_open, real_mkdir = os.open, os.mkdir
+    write = os.O_CREAT | os.O_WRONLY | os.O_RDWR
+
+    def fake_open(path, flags, *args, **kwargs):
+        if os.fspath(path).startswith(str(under)) and flags & write:
+            raise OSError(err, os.strerror(err), os.fspath(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def fake_mkdir(path, *args, **kwargs):
+        if os.fspath(path).startswith(str(under)):
+            raise OSError(err, os.strerror(err), os.fspath(path))
+        return real_mkdir(path, *args, **kwargs)
+    monkeypatch.setattr(os, 'open', fake_open)
+    monkeypatch.setattr(os, 'mkdir', fake_mkdir)
+
+
+@pytest.mark.parametrize('err', [errno.EROFS, errno.EACCES])
+def test_an_escrow_on_storage_it_cannot_write_is_read_without_a_lock_file(tmp_path, monkeypatch, err):
+    e = _written(tmp_path)
+    _refuse_writes(monkeypatch, tmp_path, err)
+    assert e.read('a', 'key256') == 'v1' and e.history('a', 'key256') == ['v1']
+    assert e.entry('a') == _entry() and e.names() == ['a'] and e.read('b') is None
+    e.probe()
+    assert sorted(os.listdir(str(tmp_path))) == ['escrow.vault']  # no lock file made
+    # A write still needs the lock: it stops, names the file and writes nothing.
+    with pytest.raises(EscrowError, match=r'cannot lock escrow file .*escrow\.vault to write it'):
+        e.adopt('b', _entry('v2'))
+    assert e.read('b') is None
+
+
+def test_a_read_on_read_only_storage_takes_the_existing_lock_file_shared(tmp_path, monkeypatch):
+    e = _written(tmp_path, keep_lock=True)
+    _refuse_writes(monkeypatch, tmp_path, errno.EROFS)
+    assert e.read('a', 'key256') == 'v1' and e.names() == ['a']
+
+
+def _in_thread(func):
+    done = []
+    thread = threading.Thread(target=lambda: done.append(func()))
+    thread.daemon = True
+    thread.start()
+    return thread, done
+
+
+def test_reads_share_the_lock_and_wait_for_a_writer(tmp_path):
+    e = _written(tmp_path, keep_lock=True)
+    fd = os.open(str(tmp_path / 'escrow.vault.lock'), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # another reader
+        thread, done = _in_thread(lambda: e.read('a', 'key256'))
+        thread.join(5)
+        while_shared = list(done)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        thread.join(5)
+        assert while_shared == ['v1'], 'a read waited for another read'
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a writer
+        thread, done = _in_thread(lambda: e.read('a', 'key256'))
+        thread.join(0.5)
+        assert thread.is_alive() and not done, 'a read did not wait for a writer'
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        thread.join(5)
+        assert done == ['v1']
+    finally:
+        os.close(fd)
+
+
+def test_an_escrow_file_that_may_not_be_read_is_an_error_never_absent(tmp_path, monkeypatch):
+    e = _written(tmp_path)
+    path = str(tmp_path / 'escrow.vault')
+    real_stat, real_fopen = os.stat, open
+
+    def no_file(file, *args, **kwargs):
+        if os.fspath(file) == path:
+            raise PermissionError(errno.EACCES, 'Permission denied', path)
+        return real_fopen(file, *args, **kwargs)
+    monkeypatch.setattr('builtins.open', no_file)
+    with pytest.raises(EscrowError, match=r'escrow file .*escrow\.vault cannot be read: permission denied'):
+        e.read('a', 'key256')
+    monkeypatch.undo()
+
+    def no_dir(file, *args, **kwargs):  # a directory the user may not search
+        if os.fspath(file) == path:
+            raise PermissionError(errno.EACCES, 'Permission denied', path)
+        return real_stat(file, *args, **kwargs)
+    monkeypatch.setattr(os, 'stat', no_dir)
+    for read in (lambda: e.read('a', 'key256'), e.names, e.probe, e.exists):
+        with pytest.raises(EscrowError, match=r'escrow file .*escrow\.vault cannot be read: permission denied'):
+            read()

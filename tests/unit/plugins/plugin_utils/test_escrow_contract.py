@@ -11,6 +11,8 @@ import base64
 import json
 import multiprocessing
 import os
+import re
+import time
 import uuid
 
 import pytest
@@ -305,3 +307,113 @@ def test_kv_a_server_that_cannot_be_reached_is_a_clear_error(kv):
     untrusted = KVEscrow(hvac.Client(url=env['url'], verify=True, token=env['token']), 'secret', kv.prefix)
     with pytest.raises(EscrowError, match='TLS verification failed'):
         untrusted.probe()
+
+
+# -- the mount and its settings (issue 25, cases 2 and 7) --------------------
+@pytest.fixture
+def mount(kv):
+    """``make(version, config, read_config)``: a KV mount of its own (made with the root token) and a KVEscrow on it
+    with a token that has the escrow policy there (docs/escrow.md), with or without read on ``<mount>/config``."""
+    import hvac
+    root = _kv_client(_bao()['root_token'])
+    made = []
+
+    def make(version='2', config=None, read_config=True):
+        name = 'kvtest-%s' % uuid.uuid4().hex[:12]
+        root.sys.enable_secrets_engine('kv', path=name, options={'version': version} if version else None)
+        made.append(name)
+        for dummy in range(100):  # a new KV v2 mount upgrades itself first, and refuses requests until it is done
+            try:
+                if version == '2':
+                    root.secrets.kv.v2.configure(mount_point=name, **config) if config else \
+                        root.secrets.kv.v2.read_configuration(mount_point=name)
+                break
+            except hvac.exceptions.InvalidRequest as e:
+                if 'Upgrading' not in str(e):
+                    raise
+                time.sleep(0.1)
+        policy = ('path "%(m)s/data/keyfleet/*" { capabilities = ["create", "read", "update"] }\n'
+                  'path "%(m)s/metadata/keyfleet/*" { capabilities = ["read", "list"] }\n'
+                  'path "%(m)s/metadata/keyfleet" { capabilities = ["list"] }\n' % dict(m=name))
+        if read_config:
+            policy += 'path "%s/config" { capabilities = ["read"] }\n' % name
+        root.sys.create_or_update_policy(name, policy)
+        token = root.auth.token.create(policies=[name], ttl='1h')['auth']['client_token']
+        return KVEscrow(_kv_client(token), name, 'keyfleet')
+    yield make
+    for name in made:
+        root.sys.disable_secrets_engine(name)
+        root.sys.delete_policy(name)
+
+
+@pytest.mark.parametrize('version', ['1', None])
+def test_kv_a_mount_that_is_not_kv_version_2_is_refused(mount, version):
+    # The escrow's policy (written for KV v2 paths) is granted on a KV v1 mount: the capabilities alone pass.
+    escrow = mount(version)
+    with pytest.raises(EscrowError, match=r"'kvtest-\w+' is a KV version 1 engine.*no check-and-set.*"
+                                          r"keyfleet_escrow_engine_mount_point.*bao secrets enable -path=.* -version=2 kv"
+                                          r".*bao kv enable-versioning"):
+        escrow.probe()
+
+
+def test_kv_a_mount_point_that_is_no_mount_is_refused(kv):
+    root = _bao()['root_token']
+    with pytest.raises(EscrowError, match=r"'secret/keyfleet' is not the mount point of a secrets engine: it is inside "
+                                          r"the engine mounted at 'secret'.*keyfleet_escrow_engine_mount_point"):
+        KVEscrow(_kv_client(root), 'secret/keyfleet', kv.prefix).probe()
+    with pytest.raises(EscrowError, match=r"no secrets engine is mounted at 'nosuch'.*keyfleet_escrow_engine_mount_point"):
+        KVEscrow(_kv_client(root), 'nosuch', kv.prefix).probe()
+
+
+def test_kv_the_lab_mount_and_policy_raise_no_warning(kv):
+    assert kv.open().probe() == []
+
+
+def test_kv_settings_that_drop_kv_versions_are_warned_by_name(mount):
+    warnings = mount(config=dict(max_versions=2, delete_version_after='768h')).probe()
+    assert len(warnings) == 2, warnings
+    assert any(re.search(r"delete_version_after=768h0m0s.*deleted 768h0m0s after it is written, the newest one "
+                         r"included.*stops.*bao kv undelete", w) for w in warnings), warnings
+    assert any(re.search(r"max_versions=2.*keeps only the 2 newest KV versions.*values are not lost.*"
+                         r"bao kv rollback", w) for w in warnings), warnings
+    assert mount(config=dict(max_versions=3)).probe() == []  # the version before the last rotation is kept
+
+
+def test_kv_a_config_that_cannot_be_read_is_a_warning_not_a_failure(mount):
+    warnings = mount(read_config=False).probe()
+    assert len(warnings) == 1 and re.search(r'could not read the settings of the KV engine \(kvtest-\w+/config: '
+                                            r'max_versions, delete_version_after\).*read on "kvtest-\w+/config"',
+                                            warnings[0]), warnings
+
+
+def _entry(value):
+    return {'kind': 'key256', 'value': value, 'created': '2026-01-01T00:00:00Z', 'previous': []}
+
+
+def test_kv_a_destroyed_newest_version_is_told_from_a_deleted_one(kv):
+    root = _kv_client(_bao()['root_token']).secrets.kv.v2
+    path = '%s/k' % kv.prefix
+    for value in ('v1', 'v2'):
+        root.create_or_update_secret(path=path, secret=_entry(value), mount_point='secret')
+    root.delete_latest_version_of_secret(path=path, mount_point='secret')
+    with pytest.raises(EscrowError, match=r"newest one \(2\) was deleted\. It is not taken as new: restore it "
+                                          r'\("bao kv undelete -mount=secret -versions=2 %s"\)' % path) as deleted:
+        kv.open().read('k')
+    assert 'destroyed' not in str(deleted.value)
+    root.destroy_secret_versions(path=path, versions=[2], mount_point='secret')
+    with pytest.raises(EscrowError, match=r"newest one \(2\) was destroyed: its data is gone for good, and undelete "
+                                          r"cannot bring it back\. It is not taken as new.*Version 1 is not destroyed"
+                                          r".*bao kv rollback -mount=secret -version=1 %s.*escrow_export" % path) as gone:
+        kv.open().entry('k')
+    assert 'bao kv undelete' not in str(gone.value)
+    root.destroy_secret_versions(path=path, versions=[1], mount_point='secret')
+    with pytest.raises(EscrowError, match=r"was destroyed.*no earlier version to roll back to.*escrow_export"):
+        kv.open().adopt('k', _entry('v3'))
+
+
+def test_kv_a_name_with_metadata_but_no_version_is_not_stored_yet(kv):
+    # `bao kv metadata put -max-versions=...` before the first write: settings, no data.
+    root = _kv_client(_bao()['root_token']).secrets.kv.v2
+    root.update_metadata(path='%s/k' % kv.prefix, max_versions=20, mount_point='secret')
+    assert kv.open().read('k') is None
+    assert kv.open().adopt('k', _entry('v1')) is True and kv.open().read('k') == 'v1'
