@@ -218,11 +218,19 @@ class LookupModule(LookupBase):
             escrow.login(authenticator.authenticate, self.get_option('auth_method'))
         except (NotImplementedError, HashiVaultValueError) as e:
             raise EscrowError('%s: %s' % (escrow, e))
-        escrow.probe()
+        for warning in escrow.probe():  # settings of the mount that drop history: warned by name
+            display.warning(warning)
         return escrow
 
     def run(self, terms, variables=None, **kwargs):
         try:
+            self.set_options(var_options=variables, direct=kwargs)
+            # Ansible drops an option a lookup does not define without a word: a template still passing the writing
+            # options of old (generation=, pending=, value=) would get the held value and take it for a new one.
+            unknown = sorted(set(kwargs) - set(self._options))
+            if unknown:
+                raise EscrowError('unknown option %s: this lookup only reads. A keyfleet.encryption.escrow_secret task '
+                                  'generates, stores, rotates or promotes a secret.' % ', '.join(unknown))
             escrow = self.open_escrow(variables, **kwargs)
             kind, missing = self.get_option('kind'), self.get_option('missing')
             values = []

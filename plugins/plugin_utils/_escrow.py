@@ -268,22 +268,74 @@ class Escrow(_Operations):
         return 'escrow file %s' % self.path
 
     # -- file handling -----------------------------------------------------
+    # A separate lock file: the escrow file itself is replaced on every write, so a lock on it would not
+    # serialize the forks that read-modify-write. A write holds it exclusive, a read shared.
     def _lock(self):
-        directory = os.path.dirname(self.path)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700)
-        # A separate lock file: the escrow file itself is replaced on every write,
-        # so a lock on it would not serialize the forks that read-modify-write.
-        fd = os.open(self.path + '.lock', os.O_RDWR | os.O_CREAT, 0o600)
+        """The exclusive lock of a write; the directory and the lock file are made where missing."""
+        lock = self.path + '.lock'
+        try:
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                os.makedirs(directory, mode=0o700)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise EscrowError('cannot lock escrow file %s to write it: %s (%s). Nothing was written: changing the escrow '
+                              'needs its directory writable by this user (reading it does not).'
+                              % (self.path, (e.strerror or str(e)).lower(), e.filename or lock))
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 
+    def _shared_lock(self):
+        """The shared lock of a read, or None where there is no lock file and none can be made.
+
+        An existing lock file is opened read-only (a shared lock needs no write access). Where none exists and
+        none can be made (read-only storage, EROFS; a directory this user may not write, EACCES), the read goes
+        without: a write replaces the file by a rename, so a read sees a whole file, the old one or the new one.
+        """
+        import errno
+
+        lock = self.path + '.lock'
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as e:
+                if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and not os.path.lexists(lock):
+                    return None
+                raise EscrowError('cannot lock escrow file %s to read it: %s (%s). Nothing was read.'
+                                  % (self.path, (e.strerror or str(e)).lower(), lock))
+        except OSError as e:
+            raise EscrowError('cannot lock escrow file %s to read it: %s (%s). Nothing was read; give this user read '
+                              'access to the lock file, or remove it if no run is using the escrow.'
+                              % (self.path, (e.strerror or str(e)).lower(), lock))
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        return fd
+
+    def _unreadable(self, e):
+        return EscrowError('escrow file %s cannot be read: %s. It is not taken as absent: nothing was read or written. '
+                           'Run as the user that owns it, or give this user read access to the file and its directory.'
+                           % (self.path, (e.strerror or str(e)).lower()))
+
+    def _exists(self):
+        """Whether the escrow file exists; one this user may not look at is an error, never absent."""
+        try:
+            os.stat(self.path)
+            return True
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as e:
+            raise self._unreadable(e)
+
     def _load(self):
         self._opened = None
-        if not os.path.exists(self.path):
+        try:
+            with open(self.path, 'rb') as f:
+                raw = f.read()
+        except FileNotFoundError:
             return {'version': FORMAT_VERSION, 'secrets': {}}
-        with open(self.path, 'rb') as f:
-            raw = f.read()
+        except OSError as e:
+            raise self._unreadable(e)
         if not raw.startswith(b'$ANSIBLE_VAULT;'):
             raise EscrowError('escrow file %s is not Ansible Vault encrypted; refusing to use or overwrite it' % self.path)
         plain, self._opened = self._codec.decrypt(raw, self.path)
@@ -298,10 +350,14 @@ class Escrow(_Operations):
     def _store(self, data):
         payload = self._codec.encrypt(json.dumps(data, indent=1, sort_keys=True).encode('utf-8'), self._opened)
         # The controller user keeps the file (uid/gid None); the rename is made durable.
-        write_private(self.path, payload, 0o600, None, None, sync_dir=True)
+        try:
+            write_private(self.path, payload, 0o600, None, None, sync_dir=True)
+        except OSError as e:
+            raise EscrowError('cannot write escrow file %s: %s. The file was left as it was.'
+                              % (self.path, (e.strerror or str(e)).lower()))
 
     def _locked(self, update):
-        """Run ``update(data)`` under the lock; store the data if it says it changed it."""
+        """Run ``update(data)`` under the exclusive lock; store the data if it says it changed it."""
         fd = self._lock()
         try:
             data = self._load()
@@ -313,13 +369,27 @@ class Escrow(_Operations):
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def _shared(self, read):
+        """``read(data)`` under the shared lock (or none: see _shared_lock); nothing is stored."""
+        fd = self._shared_lock()
+        try:
+            return read(self._load())
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
     def _transact(self, name, update):
-        if not os.path.exists(self.path):
-            # Nothing stored yet: a read answers without making the directory or the lock file (check mode
-            # writes nothing); a write starts again under the lock (what it made here is dropped).
+        # First as a read: under the shared lock, so reads run side by side and work on read-only storage, and
+        # with nothing stored yet without making the directory or the lock file (check mode writes nothing).
+        # Only an update that has an entry to store runs again, under the exclusive lock, on the data as it is
+        # then (what the first pass made is dropped): another fork's write in between is never lost.
+        if self._exists():
+            result, entry = self._shared(lambda data: update(data['secrets'].get(name)))
+        else:
             result, entry = update(None)
-            if entry is None:
-                return result
+        if entry is None:
+            return result
 
         def on_data(data):
             result, entry = update(data['secrets'].get(name))
@@ -329,17 +399,21 @@ class Escrow(_Operations):
         return self._locked(on_data)
 
     def names(self):
-        if not os.path.exists(self.path):
+        if not self._exists():
             return []
-        return self._locked(lambda data: (sorted(data['secrets']), False))
+        return self._shared(lambda data: sorted(data['secrets']))
 
     def exists(self):
-        return os.path.exists(self.path)
+        return self._exists()
 
     def probe(self):
-        """Stop now, before any host changes, if the file cannot be opened with this run's vault secrets."""
-        if os.path.exists(self.path):
-            self._locked(lambda data: (None, False))
+        """Stop now, before any host changes, if the file cannot be opened with this run's vault secrets.
+
+        Returns the list of warnings to show (always empty for a file; KVEscrow.probe has some).
+        """
+        if self._exists():
+            self._shared(lambda data: None)
+        return []
 
 
 class KVEscrow(_Operations):
@@ -356,6 +430,11 @@ class KVEscrow(_Operations):
     backend = 'kv'
     CAS_ATTEMPTS = 20
     NEEDED = ('create', 'read', 'update')
+    # The fewest KV versions of a secret (the engine's max_versions) that probe() does not warn about. The values
+    # live on in each entry's previous list whatever max_versions is; the KV versions are the states to roll back
+    # to when a newest version is destroyed or overwritten by hand, and a rotation writes two (pending, promote):
+    # 3 keep the version from before the last rotation.
+    MIN_KV_VERSIONS = 3
 
     def __init__(self, client, mount_point='secret', path='keyfleet', url=None):
         self._client = client
@@ -411,7 +490,7 @@ class KVEscrow(_Operations):
             raise EscrowError('%s: login with auth method %s was refused: %s' % (self, method, e))
 
     def _read(self, name):
-        """(entry or None, KV version; 0 when the name was never written)."""
+        """(entry or None, KV version; 0 when the name holds no version yet)."""
         from hvac import exceptions as hv
 
         path, kv = self._path(name), self._client.secrets.kv.v2
@@ -422,18 +501,15 @@ class KVEscrow(_Operations):
                 break
             except hv.InvalidPath:
                 pass
-            # Absent, deleted, or written by another controller since: only the metadata tells them apart.
+            # Absent, deleted, destroyed, or written by another controller since: only the metadata tells them apart.
             try:
                 meta = self._call('read the metadata of %s' % path, kv.read_secret_metadata, path=path,
                                   mount_point=self.mount_point)['data']
             except hv.InvalidPath:
                 return None, 0
-            newest = str(meta.get('current_version'))
-            if (meta.get('versions') or {}).get(newest, {}).get('deletion_time') or \
-                    (meta.get('versions') or {}).get(newest, {}).get('destroyed'):
-                raise EscrowError('%s: escrow secret %r has KV versions, but its newest one (%s) was deleted. It is not '
-                                  'taken as new: restore it ("bao kv undelete -versions=%s %s/%s") and run again.'
-                                  % (self, name, newest, newest, self.mount_point, path))
+            if not meta.get('current_version'):
+                return None, 0  # settings made ahead (bao kv metadata put), no version written yet
+            self._refuse_gone(name, path, meta)
         else:
             raise EscrowError('%s: %s could not be read: it kept changing; run again.' % (self, path))
         data, version = found['data']['data'], found['data']['metadata']['version']
@@ -441,6 +517,44 @@ class KVEscrow(_Operations):
             raise EscrowError('%s: %s/%s is not an escrow entry (no kind and value); it was written by something else. '
                               'Nothing was changed.' % (self, self.mount_point, path))
         return data, version
+
+    @staticmethod
+    def _gone(version):
+        """'destroyed' or 'deleted' for a KV version's metadata; None for one that can be read."""
+        if version.get('destroyed'):
+            return 'destroyed'
+        when = version.get('deletion_time') or ''
+        # A deletion_time still to come is delete_version_after's schedule: that version can be read until then.
+        if when and when[:19] <= datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S'):
+            return 'deleted'
+        return None
+
+    def _refuse_gone(self, name, path, meta):
+        """Stop if the newest KV version of ``name`` was deleted or destroyed: never taken for absent."""
+        versions, newest = meta.get('versions') or {}, int(meta['current_version'])
+        gone = self._gone(versions.get(str(newest)) or {})
+        mount = '-mount=%s' % self.mount_point
+        head = '%s: escrow secret %r has KV versions, but its newest one (%d) was %s' % (self, name, newest, gone)
+        if gone == 'deleted':
+            hint = ''
+            if meta.get('delete_version_after') not in (None, '', 0, '0', '0s'):
+                hint = (' Its delete_version_after is %s: each version is deleted that long after it is written; set it '
+                        'to 0 ("bao kv metadata put %s -delete-version-after=0s %s").' % (meta['delete_version_after'], mount, path))
+            raise EscrowError('%s. It is not taken as new: restore it ("bao kv undelete %s -versions=%d %s") and run '
+                              'again.%s' % (head, mount, newest, path, hint))
+        if gone == 'destroyed':
+            backup = ('your backup (the file the escrow_export playbook wrote): remove what is left of this secret '
+                      '("bao kv metadata delete %s %s") and copy the backup in with the escrow_to_kv playbook' % (mount, path))
+            earlier = [v for v in range(newest - 1, 0, -1) if str(v) in versions and not self._gone(versions[str(v)])]
+            if earlier:
+                restore = ('Version %d is not destroyed: "bao kv get %s -version=%d %s" shows it, and "bao kv rollback '
+                           '%s -version=%d %s" makes it the newest again (it lacks what the later versions changed, such '
+                           'as a rotation: compare it with the hosts). Or restore the entry from %s.'
+                           % (earlier[0], mount, earlier[0], path, mount, earlier[0], path, backup))
+            else:
+                restore = 'There is no earlier version to roll back to: restore the entry from %s.' % backup
+            raise EscrowError('%s: its data is gone for good, and undelete cannot bring it back. It is not taken as new. '
+                              '%s Then run again.' % (head, restore))
 
     def _transact(self, name, update):
         from hvac import exceptions as hv
@@ -479,7 +593,12 @@ class KVEscrow(_Operations):
         return sorted(found)
 
     def probe(self):
-        """Stop now, before any host changes, if the server is down or sealed or the token may not use the path."""
+        """Stop now, before any host changes, if the server is down or sealed, the token may not use the path, or
+        the mount is not a KV version 2 engine.
+
+        Returns a list of warnings (sentences, for display.warning): engine settings that drop KV versions, or
+        that they could not be read. They are advice; nothing here is refused for them.
+        """
         if self._call('read its seal status', self._client.sys.is_sealed):
             raise EscrowError('%s is sealed and cannot be used. Unseal it and run again.' % (self,))
         child = '%s/data/%s/keyfleet-probe' % (self.mount_point, self.prefix)
@@ -488,6 +607,100 @@ class KVEscrow(_Operations):
         if 'root' not in have and not set(self.NEEDED) <= have:
             raise EscrowError('%s: the token may not use the escrow path: on %s it has %s, it needs %s. %s'
                               % (self, child, sorted(have) or 'no capabilities', ', '.join(self.NEEDED), self._policy_hint()))
+        self._refuse_other_engines()
+        return self._settings_warnings()
+
+    def _mount_info(self):
+        """The engine mounted at mount_point (type, options, path), or an EscrowError naming what to fix.
+
+        sys/internal/ui/mounts/<mount> answers any token with a capability under the mount (the escrow's
+        policy is enough); sys/mounts/<mount> (read) is asked only when that is refused.
+        """
+        from hvac import exceptions as hv
+
+        def get(endpoint):
+            try:
+                return self._client.adapter.get('/v1/' + endpoint)
+            except (hv.Forbidden, hv.InvalidRequest, hv.InvalidPath) as e:
+                return e
+        m = self.mount_point
+        found = self._call('read which engine is mounted at %s' % m, get, 'sys/internal/ui/mounts/%s' % m)
+        if isinstance(found, Exception):
+            found = self._call('read which engine is mounted at %s' % m, get, 'sys/mounts/%s' % m)
+        if isinstance(found, hv.Forbidden):
+            raise EscrowError('%s: no secrets engine is mounted at %r, or the token may not read which one is '
+                              '(sys/internal/ui/mounts/%s and sys/mounts/%s were refused). Nothing was read or written. '
+                              'Check keyfleet_escrow_engine_mount_point; if it is right, add read on "sys/mounts/%s" to '
+                              'the token\'s policy.' % (self, m, m, m, m))
+        if isinstance(found, Exception):
+            raise EscrowError('%s: no secrets engine is mounted at %r (%s). Nothing was read or written: set '
+                              'keyfleet_escrow_engine_mount_point to the mount point of a KV version 2 engine.'
+                              % (self, m, str(found).split(', on get')[0].strip()))
+        return found.get('data') or found
+
+    def _refuse_other_engines(self):
+        """Only a KV version 2 engine has versions and check-and-set, which "generate once" stands on."""
+        info, m = self._mount_info(), self.mount_point
+        mounted = (info.get('path') or '').strip('/')
+        if mounted and mounted != m:
+            raise EscrowError('%s: %r is not the mount point of a secrets engine: it is inside the engine mounted at %r. '
+                              'Nothing was read or written. Set keyfleet_escrow_engine_mount_point to %r and put the rest '
+                              '(%r) in front of keyfleet_escrow_kv_path.' % (self, m, mounted, mounted, m[len(mounted):].strip('/')))
+        kind, version = info.get('type'), str((info.get('options') or {}).get('version') or '1')
+        if kind not in ('kv', 'generic'):
+            raise EscrowError('%s: the engine mounted at %r is a %s engine, not KV version 2. Nothing was read or written: '
+                              'set keyfleet_escrow_engine_mount_point to the mount point of a KV version 2 engine.'
+                              % (self, m, kind))
+        if version != '2':
+            raise EscrowError(
+                '%s: the engine mounted at %r is a KV version %s engine. The escrow needs KV version 2: version 1 keeps '
+                'one value per secret, no versions, and has no check-and-set, so controllers racing to generate a secret would each hand out '
+                'their own and only the last written would be kept. Nothing was read or written. Set '
+                'keyfleet_escrow_engine_mount_point to a KV version 2 mount (a new one: "bao secrets enable -path=<mount> '
+                '-version=2 kv"), or upgrade this one with "bao kv enable-versioning %s": its secrets become version 1 '
+                'of each, the mount cannot be read or written while it upgrades, there is no way back to version 1, '
+                'and every other client and policy of the mount must then use the %s/data/ and %s/metadata/ paths '
+                '(docs/escrow.md).' % (self, m, version, m, m, m))
+
+    def _settings_warnings(self):
+        """Warnings about the engine's settings (<mount>/config) that drop KV versions; advice, never a failure."""
+        from hvac import exceptions as hv
+
+        m = self.mount_point
+
+        def read():
+            try:
+                return self._client.secrets.kv.v2.read_configuration(mount_point=m)
+            except hv.Forbidden:
+                return 'permission denied'
+            except hv.VaultError as e:
+                return str(e).split(', on get')[0].strip() or type(e).__name__
+        try:
+            config = self._call('read %s/config' % m, read)
+        except EscrowError as e:
+            config = str(e)
+        if not isinstance(config, dict):
+            return ['%s: could not read the settings of the KV engine (%s/config: max_versions, delete_version_after), '
+                    'so they were not checked: %s. To have them checked, add read on "%s/config" to the token\'s '
+                    'policy (docs/escrow.md).' % (self, m, config, m)]
+        config = config.get('data') or config
+        warnings = []
+        after = config.get('delete_version_after')
+        if after not in (None, '', 0, '0', '0s'):
+            warnings.append(
+                '%s: the KV engine at %r has delete_version_after=%s: each KV version is deleted %s after it is written, '
+                'the newest one included. A deleted escrow secret is not taken for absent, so every run that needs it '
+                'stops until it is restored ("bao kv undelete"), and a deleted version is gone for good once max_versions '
+                'pushes it out. Set it to 0: "bao write %s/config delete_version_after=0s".' % (self, m, after, after, m))
+        kept = config.get('max_versions') or 0
+        if 0 < kept < self.MIN_KV_VERSIONS:
+            warnings.append(
+                '%s: the KV engine at %r has max_versions=%d: it keeps only the %d newest KV versions of each secret. '
+                'The escrow\'s values are not lost (each entry keeps its previous values itself), but older KV versions '
+                'are removed, and they are what a newest version destroyed or overwritten by hand is rolled back to '
+                '("bao kv rollback"); a rotation writes two. Keep at least %d: "bao write %s/config max_versions=%d" '
+                '(0 is the engine\'s default, 10).' % (self, m, kept, kept, self.MIN_KV_VERSIONS, m, self.MIN_KV_VERSIONS))
+        return warnings
 
 
 def ephemeral_controller(variables, environ):
