@@ -8,17 +8,33 @@
 One task: the agent writes its CA file and key and sends a signing request when its certificate is
 due; the CA key (never sent to the agent) signs it here; a second call writes the certificate.
 An agent whose files are fine costs one call.
+
+What is signed is the controller's decision, not the agent's: the names are the task's dns_names and
+ip_addresses (templated on the controller), checked before the first call to the agent; the request
+only brings its public key, and one that asks for more than that is refused (plugin_utils/_consul_tls.py).
 """
 
 from __future__ import annotations
 
+from ansible.module_utils.common.validation import check_type_list
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import HAS_CRYPTOGRAPHY, TLSError
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import check_issued, pki_sign_data, sign_request
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import HAS_CRYPTOGRAPHY, TLSError, name_problems, names_refusal
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import check_issued, check_request, pki_sign_data, sign_request
 
 MODULE = 'keyfleet.encryption.consul_tls_files'
+
+
+def _names(value):
+    """A list option as the module will read it (a comma-separated string is a list; numbers are strings)."""
+    if value is None:
+        return []
+    try:
+        value = check_type_list(value)
+    except TypeError:
+        return value  # name_problems says what is wrong with it
+    return [str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for v in value]
 
 
 class ActionModule(ActionBase):
@@ -27,9 +43,21 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
-        ca_key, days, pki = args.pop('ca_key', None), int(args.pop('cert_days', 365)), args.pop('pki', None)
+        agent = 'consul agent %s' % task_vars.get('inventory_hostname', '(this host)')
+        ca_key, days, pki = args.pop('ca_key', None), args.pop('cert_days', 365), args.pop('pki', None)
         if 'certificate' in args or 'changed_files' in args:
             return dict(result, failed=True, msg='certificate and changed_files are set by the action plugin')
+        try:
+            days = int(days)
+        except (TypeError, ValueError):
+            return dict(result, failed=True, msg='cert_days must be a number of days, not %r' % (days,))
+        # The controller's names, checked before anything is written on the agent; the module sees the same lists.
+        dns_names, ip_addresses = _names(args.get('dns_names')), _names(args.get('ip_addresses', ['127.0.0.1']))
+        problems = name_problems(dns_names, ip_addresses)
+        if problems:
+            return dict(result, failed=True, msg=names_refusal(problems, agent))
+        args['dns_names'], args['ip_addresses'] = dns_names, ip_addresses
+
         first = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         csr = first.pop('csr', None)
         result.update(first)
@@ -40,9 +68,9 @@ class ActionModule(ActionBase):
                         'cryptography library on the controller' % '; '.join(first.get('certificate_due', [])))
         try:
             if pki:
-                certificate = self._pki_sign(pki, csr, args, days, task_vars)
+                certificate = self._pki_sign(pki, csr, args, days, agent, task_vars)
             else:
-                certificate = sign_request(csr, args['ca_cert'], ca_key, days)
+                certificate = sign_request(csr, args['ca_cert'], ca_key, days, dns_names, ip_addresses, agent)
         except TLSError as e:
             return dict(result, failed=True, msg=str(e))
         second = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args=dict(
@@ -53,22 +81,26 @@ class ActionModule(ActionBase):
         result['changed'] = bool(result['changed_files'])
         return result
 
-    def _pki_sign(self, pki, csr, args, days, task_vars):
-        """The PKI role signs the request, through community.hashi_vault (its connection and auth options)."""
+    def _pki_sign(self, pki, csr, args, days, agent, task_vars):
+        """The PKI role signs the request, through community.hashi_vault (its connection and auth options).
+
+        The request is held to the policy before the PKI sees it, and the certificate after: a PKI role may copy
+        the request's names (use_csr_sans) or give more than the controller decided."""
         from ansible.errors import AnsibleError
 
-        mount, role = (pki.get('mount_point') or 'pki').strip('/'), pki.get('role')
-        if not role:
+        if not isinstance(pki, dict) or not pki.get('role'):
             raise TLSError('pki needs the role that signs')
+        mount, role = (pki.get('mount_point') or 'pki').strip('/'), pki['role']
         path = '%s/sign/%s' % (mount, role)
-        data = pki_sign_data(csr, args['dns_names'], args.get('ip_addresses') or ['127.0.0.1'], days)
+        check_request(csr, args['dns_names'], args['ip_addresses'], agent)
+        data = pki_sign_data(csr, args['dns_names'], args['ip_addresses'], days)
         try:
             write = lookup_loader.get('community.hashi_vault.vault_write', loader=self._loader, templar=self._templar)
             response = write.run([path], variables=task_vars, data=data)[0]
         except AnsibleError as e:
-            raise TLSError('the PKI role %s did not sign the request: %s' % (path, e))
-        certificate = ((response or {}).get('data') or {}).get('certificate')
+            raise TLSError('the PKI role %s did not sign the request of %s: %s' % (path, agent, e))
+        certificate = ((response if isinstance(response, dict) else {}).get('data') or {}).get('certificate')
         if not certificate:
-            raise TLSError('the PKI role %s returned no certificate' % path)
-        check_issued(certificate, args['ca_cert'], csr)
+            raise TLSError('the PKI role %s returned no certificate for %s' % (path, agent))
+        check_issued(certificate, args['ca_cert'], csr, args['dns_names'], args['ip_addresses'], agent)
         return certificate

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import re
 
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_ERROR = True, None
 except ImportError as e:  # reported by the module with missing_required_lib
@@ -28,6 +29,79 @@ except ImportError as e:  # reported by the module with missing_required_lib
 
 class TLSError(Exception):
     pass
+
+
+_LDH = re.compile(r'[A-Za-z0-9-]+\Z')
+
+# Where the role keyfleet.encryption.consul takes an agent's names from: the variables to change.
+NAMES_FROM = ('the role keyfleet.encryption.consul makes dns_names from consul_node_name (default: the inventory hostname), '
+              'consul_datacenter and consul_domain')
+
+
+def _dns_name_problem(name):
+    if not isinstance(name, str):
+        return '%r is not a string' % (name,)
+    if not name:
+        return 'an empty name'
+    if any(ord(c) > 127 for c in name):
+        try:
+            encoded = '; in IDNA form it is %r' % name.encode('idna').decode('ascii')
+        except UnicodeError:
+            encoded = ''
+        return '%r is not ASCII: certificate names are ASCII DNS names%s' % (name, encoded)
+    if name.startswith('*.'):
+        return '%r is a wildcard: an agent certificate names the agent only' % name
+    if len(name) > 253:
+        return '%r has %d characters; a DNS name has at most 253' % (name, len(name))
+    for label in name.split('.'):
+        if not label:
+            return '%r has an empty label' % name
+        if len(label) > 63:
+            return '%r has a label of %d characters; a label has at most 63' % (name, len(label))
+        if not _LDH.match(label):
+            return '%r: the label %r has characters other than letters, digits and \'-\'' % (name, label)
+        if label.startswith('-') or label.endswith('-'):
+            return '%r: the label %r starts or ends with \'-\'' % (name, label)
+    return None
+
+
+def name_problems(dns_names, ip_addresses):
+    """Why these names cannot go into an agent certificate, one sentence each naming the option; empty: they can.
+
+    The one rule for the names, applied by the action plugin on the controller before its first call to the agent
+    and by the module before it writes anything. DNS names are ASCII only (an internationalized name goes in its
+    IDNA form, xn--...): labels of letters, digits and '-' (not first or last), 1-63 characters each, 253 at most
+    in all, no wildcard; the first is also the subject's common name, 64 characters at most. IP addresses parse.
+    """
+    problems = []
+    if not isinstance(dns_names, (list, tuple)) or not dns_names:
+        problems.append('dns_names is empty: a certificate needs at least one DNS name, its common name first')
+        dns_names = []
+    for i, name in enumerate(dns_names):
+        problem = _dns_name_problem(name)
+        if problem:
+            problems.append('dns_names: %s' % problem)
+        elif i == 0 and len(name) > 64:
+            problems.append('dns_names: the first name %r is the common name of the certificate, which has at most 64 '
+                            'characters (this one %d)' % (name, len(name)))
+    if not isinstance(ip_addresses, (list, tuple)):
+        problems.append('ip_addresses: %r is not a list of IP addresses' % (ip_addresses,))
+        ip_addresses = []
+    for address in ip_addresses:
+        if not isinstance(address, str):
+            problems.append('ip_addresses: %r is not a string' % (address,))
+            continue
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            problems.append('ip_addresses: %r is not an IP address' % address)
+    return problems
+
+
+def names_refusal(problems, who=None):
+    """The message for name_problems' problems: what to change, and that nothing was written."""
+    return '%sthe certificate names cannot be used, nothing was written: %s. Change dns_names or ip_addresses (%s).' % (
+        '%s: ' % who if who else '', '; '.join(problems), NAMES_FROM)
 
 
 def new_key_pem():
@@ -45,6 +119,8 @@ def load_key(pem, path):
 
 
 def load_certificate(pem, what):
+    if not isinstance(pem, str):
+        raise TLSError('%s is not a PEM certificate: no text' % what)
     try:
         return x509.load_pem_x509_certificate(pem.encode('ascii'))
     except ValueError as e:
@@ -101,20 +177,43 @@ def certificate_problems(cert, key, ca, dns_names, ip_addresses, renew_days, now
         usage = set()
     if not {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH} <= usage:
         problems.append('not for both server and client authentication')
+    if is_ca(cert):
+        problems.append('a CA certificate (CA:TRUE or keyCertSign), which no agent gets')
     if renew_days is not None and _not_after(cert) <= now + datetime.timedelta(days=renew_days):
         problems.append('expires within %d days' % renew_days)
     return problems
 
 
+def is_ca(cert):
+    """Whether the certificate may sign others: basic constraints CA:TRUE, or key usage keyCertSign."""
+    try:
+        if cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            return True
+    except x509.ExtensionNotFound:
+        pass
+    try:
+        return cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign
+    except x509.ExtensionNotFound:
+        return False
+
+
 def signing_request_pem(key, dns_names, ip_addresses):
-    """A request for the agent's names: server and client authentication, as `consul tls cert create`."""
-    csr = (x509.CertificateSigningRequestBuilder()
-           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0])]))
-           .add_extension(x509.SubjectAlternativeName(alt_names(dns_names, ip_addresses)), critical=False)
-           .add_extension(x509.KeyUsage(digital_signature=True, key_encipherment=True, content_commitment=False,
-                                        data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                        crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-           .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-                          critical=False)
-           .sign(key, hashes.SHA256()))
+    """A request for the agent's names, exactly what the controller's policy signs (plugin_utils/_consul_tls.py):
+    subject CN the first name, the names, digitalSignature (and keyEncipherment for an RSA key), server and client
+    authentication, as `consul tls cert create`."""
+    usage = x509.KeyUsage(digital_signature=True, key_encipherment=isinstance(key, rsa.RSAPrivateKey),
+                          content_commitment=False, data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                          crl_sign=False, encipher_only=False, decipher_only=False)
+    # Ed25519 and Ed448 sign without a separate hash; the controller refuses such keys, with a message
+    digest = None if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
+    try:
+        csr = (x509.CertificateSigningRequestBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0])]))
+               .add_extension(x509.SubjectAlternativeName(alt_names(dns_names, ip_addresses)), critical=False)
+               .add_extension(usage, critical=True)
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                              critical=False)
+               .sign(key, digest))
+    except (ValueError, TypeError) as e:
+        raise TLSError('the agent key cannot sign a request (%s): %s' % (type(key).__name__, e))
     return csr.public_bytes(serialization.Encoding.PEM).decode('ascii')

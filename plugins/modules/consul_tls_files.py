@@ -14,12 +14,22 @@ author: keyfleet maintainers (@keyfleet)
 description:
   - Writes the CA certificate, makes the agent's private key (ECDSA P-256) on the agent when there is none, and checks
     the agent's certificate. A certificate that is missing, expires within O(renew_days), was not signed by the CA, is
-    not for the agent's key or names, or is not for both server and client authentication is issued again.
+    not for the agent's key or names, is not for both server and client authentication, or is a CA certificate
+    (C(CA:TRUE) or C(keyCertSign)) is issued again.
   - The action plugin of the same name does the whole job in one task. Its first call to the agent writes the CA
     certificate and the key and returns a signing request when a certificate is due; the controller signs it with
     O(ca_key), which never leaves the controller - or, with O(pki), an OpenBao / HashiCorp Vault PKI role signs it
     and no CA key exists outside the secret store; a second call writes the certificate. An agent whose files are
     fine costs one call.
+  - What the certificate says is decided on the controller, from the task's O(dns_names) and O(ip_addresses), as
+    subject CN the first DNS name, exactly those names, C(CA:FALSE), key usage C(digitalSignature) (and
+    C(keyEncipherment) for an RSA key), extended key usage C(serverAuth) and C(clientAuth). The request only brings
+    its public key (EC P-256 or P-384, or RSA of 2048 bits or more). A request that asks for anything else (other
+    names or subject, a CA, other usages or extensions, a weaker key) is refused with a message naming the agent
+    and what it asked for, and nothing is signed. A certificate a PKI issued is held to the same rule before it is
+    written.
+  - The names are checked before anything is written, on the controller by the action plugin and again by this
+    module; ASCII DNS names only (see O(dns_names)), IP addresses that parse.
   - The files are inert until the agent's settings name them (M(keyfleet.encryption.consul_agent_stage)). An agent
     that already runs with TLS is reloaded (never restarted) when a file changed, which loads a renewed certificate.
   - An existing key is never replaced; one that cannot be read stops the module.
@@ -55,7 +65,8 @@ options:
       - Sign with this PKI role of OpenBao / HashiCorp Vault instead of O(ca_key). Used on the controller, through
         community.hashi_vault's C(vault_write) lookup, so its connection and auth options (the play's variables
         C(ansible_hashi_vault_*) and its environment variables) apply.
-      - The certificate the PKI issues must chain to O(ca_cert) (the PKI's CA, read before any host changed);
+      - The certificate the PKI issues must chain to O(ca_cert) (the PKI's CA, read before any host changed), be for
+        the request's key and carry no more than the controller decided (names, C(CA:FALSE), key usages);
         otherwise nothing is written.
     type: dict
     suboptions:
@@ -80,12 +91,16 @@ options:
     type: path
     required: true
   dns_names:
-    description: The certificate's DNS names, the common name first (for servers C(server.<dc>.<domain>) first).
+    description:
+      - The certificate's DNS names, the common name first (for servers C(server.<dc>.<domain>) first).
+      - ASCII only, labels of letters, digits and C(-) (not first or last), 1-63 characters each, 253 at most in all,
+        no wildcard; the first at most 64 characters (the common name). An internationalized name is given in its
+        IDNA form (C(xn--...)).
     type: list
     elements: str
     required: true
   ip_addresses:
-    description: The certificate's IP addresses.
+    description: The certificate's IP addresses; each must parse as an IPv4 or IPv6 address.
     type: list
     elements: str
     default: [127.0.0.1]
@@ -159,8 +174,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import (
-    CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, TLSError, certificate_problems, load_certificate, load_key, new_key_pem,
-    signing_request_pem)
+    CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, TLSError, certificate_problems, load_certificate, load_key, name_problems,
+    names_refusal, new_key_pem, signing_request_pem)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
 
@@ -230,6 +245,10 @@ def main():
     if p['ca_key']:
         module.fail_json(msg='ca_key is for the controller: run keyfleet.encryption.consul_tls_files as a task, '
                              'where its action plugin signs and keeps the CA key off the agent')
+    # the names, by the same rule as the action plugin's, before anything is written
+    problems = name_problems(p['dns_names'], p['ip_addresses'])
+    if problems:
+        module.fail_json(msg=names_refusal(problems))
     try:
         uid, gid = owner_ids(p['owner'], p['group'])
     except KeyError as e:
@@ -237,8 +256,8 @@ def main():
     files = Files(module, uid, gid)
     result = dict(changed=False, changed_files=[], certificate_due=[], reloaded=False)
     try:
-        files.ensure_dir(p['dir'], 0o750)
         ca = load_certificate(p['ca_cert'], 'ca_cert')
+        files.ensure_dir(p['dir'], 0o750)
         files.ensure(p['ca_file'], p['ca_cert'], 0o644, read(p['ca_file']))
 
         current_key = read(p['key_file'])
