@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 import pytest
 
@@ -17,6 +19,30 @@ from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import
 
 KEY1 = 'SWMKEY-1-' + 'A' * 43
 KEY2 = 'SWMKEY-1-' + 'B' * 43
+
+
+@pytest.fixture(autouse=True, scope='module')
+def collection_loader():
+    """The action opens the escrow through lookup_loader, which finds a collection's plugins only through Ansible's
+    collection loader. ansible-test units installs it; plain pytest (PYTHONPATH=.build/coll) does not, so it is
+    installed here as ansible-test does, and removed again afterwards. Collection packages imported before it get
+    the metadata it would have read."""
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder, _AnsibleCollectionPkgLoader
+
+    if AnsibleCollectionConfig.collection_finder is not None:
+        yield
+        return
+    import ansible_collections.keyfleet.encryption as collection
+    finder = _AnsibleCollectionFinder(paths=[os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))])
+    finder._install()
+    for name, module in list(sys.modules.items()):
+        if name.startswith('ansible_collections.') and name.count('.') == 2 and getattr(module, '_collection_meta', None) is None:
+            path = list(module.__path__)[0]
+            module.__file__ = module.__file__ or os.path.join(path, '__synthetic__')  # as the loader names it
+            _AnsibleCollectionPkgLoader(name, [os.path.dirname(path)])._load_module(module)
+    yield
+    finder._remove()
 
 
 class Task:
@@ -64,6 +90,12 @@ def stored(loader, escrow_path):
     return open_escrow(loader, escrow_path).history('swarm_unlock_key', 'text')
 
 
+def escrowed(loader, escrow_path, *keys):
+    """The escrow as earlier runs of the action left it: each key the swarm made replaced the one before."""
+    for key in keys:
+        open_escrow(loader, escrow_path).ensure('swarm_unlock_key', 'text', value=key, replace=True)
+
+
 def test_new_key_is_escrowed_and_removed_from_the_result(loader, escrow_path, monkeypatch):
     result, seen = run(loader, escrow_path, lambda a: {'changed': True, '_keyfleet_unlock_key': KEY1}, monkeypatch=monkeypatch)
     assert seen['unlock_keys'] == []
@@ -72,15 +104,13 @@ def test_new_key_is_escrowed_and_removed_from_the_result(loader, escrow_path, mo
 
 
 def test_escrowed_keys_go_to_the_module_newest_first(loader, escrow_path, monkeypatch):
-    open_escrow(loader, escrow_path).put('swarm_unlock_key', 'text', KEY1)
-    open_escrow(loader, escrow_path).put('swarm_unlock_key', 'text', KEY2)
+    escrowed(loader, escrow_path, KEY1, KEY2)
     result, seen = run(loader, escrow_path, lambda a: {'changed': False}, monkeypatch=monkeypatch)
     assert seen['unlock_keys'] == [KEY2, KEY1]
 
 
 def test_a_previous_key_returned_by_position_becomes_current(loader, escrow_path, monkeypatch):
-    open_escrow(loader, escrow_path).put('swarm_unlock_key', 'text', KEY1)
-    open_escrow(loader, escrow_path).put('swarm_unlock_key', 'text', KEY2)
+    escrowed(loader, escrow_path, KEY1, KEY2)
     result, seen = run(loader, escrow_path, lambda a: {'changed': True, '_keyfleet_unlock_key_index': 1},
                        monkeypatch=monkeypatch)
     assert stored(loader, escrow_path)[0] == KEY1 and not result.get('failed')
@@ -114,3 +144,44 @@ def test_unlock_keys_cannot_be_given(loader, escrow_path, monkeypatch):
 def test_no_vault_secret_fails_before_the_module_runs(escrow_path, monkeypatch):
     result, seen = run(DataLoader(), escrow_path, lambda a: {}, monkeypatch=monkeypatch)
     assert result['failed'] and 'no vault secret' in result['msg'] and not seen
+
+
+def test_a_rotation_keeps_the_old_key_as_previous(loader, escrow_path, monkeypatch):
+    escrowed(loader, escrow_path, KEY1)
+    result, seen = run(loader, escrow_path, lambda a: {'changed': True, '_keyfleet_unlock_key': KEY2}, monkeypatch=monkeypatch)
+    assert seen['unlock_keys'] == [KEY1] and result['changed'] and not result.get('failed')
+    assert stored(loader, escrow_path) == [KEY2, KEY1]
+    assert KEY1 not in json.dumps(result) and KEY2 not in json.dumps(result)
+
+
+def test_the_key_held_already_is_not_stored_again(loader, escrow_path, monkeypatch):
+    escrowed(loader, escrow_path, KEY1)
+    before = open(escrow_path, 'rb').read()
+    result, seen = run(loader, escrow_path, lambda a: {'changed': False, '_keyfleet_unlock_key': KEY1}, monkeypatch=monkeypatch)
+    assert not result['changed'] and not result.get('failed') and stored(loader, escrow_path) == [KEY1]
+    assert open(escrow_path, 'rb').read() == before
+
+
+def test_a_key_the_swarm_has_and_the_escrow_not_is_adopted_and_reported_changed(loader, escrow_path, monkeypatch):
+    # autolock was on before the escrow: the module changes nothing on the swarm, the escrow is written
+    result, seen = run(loader, escrow_path, lambda a: {'changed': False, '_keyfleet_unlock_key': KEY1}, monkeypatch=monkeypatch)
+    assert result['changed'] and stored(loader, escrow_path) == [KEY1]
+
+
+def test_check_mode_leaves_an_existing_escrow_as_it_is(loader, escrow_path, monkeypatch):
+    escrowed(loader, escrow_path, KEY1)
+    before = open(escrow_path, 'rb').read()
+    result, seen = run(loader, escrow_path, lambda a: {'changed': True, '_keyfleet_unlock_key': KEY2},
+                       check_mode=True, monkeypatch=monkeypatch)
+    assert 'would store' in result['msg'] and KEY2 not in json.dumps(result)
+    assert open(escrow_path, 'rb').read() == before and stored(loader, escrow_path) == [KEY1]
+
+
+def test_a_wrong_vault_password_fails_before_the_module_runs(loader, escrow_path, monkeypatch):
+    escrowed(loader, escrow_path, KEY1)
+    before = open(escrow_path, 'rb').read()
+    other = DataLoader()
+    other.set_vault_secrets([('default', VaultSecret(b'other'))])
+    result, seen = run(other, escrow_path, lambda a: {'changed': True, '_keyfleet_unlock_key': KEY2}, monkeypatch=monkeypatch)
+    assert result['failed'] and 'cannot decrypt escrow file' in result['msg'] and not seen
+    assert open(escrow_path, 'rb').read() == before
