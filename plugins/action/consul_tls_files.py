@@ -24,6 +24,8 @@ from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls im
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import check_issued, check_request, pki_sign_data, sign_request
 
 MODULE = 'keyfleet.encryption.consul_tls_files'
+# A hundred years: past that a date overflows, and no agent certificate should live so long.
+MAX_CERT_DAYS = 36500
 
 
 def _names(value):
@@ -50,7 +52,10 @@ class ActionModule(ActionBase):
         try:
             days = int(days)
         except (TypeError, ValueError):
-            return dict(result, failed=True, msg='cert_days must be a number of days, not %r' % (days,))
+            days = None
+        if days is None or not 1 <= days <= MAX_CERT_DAYS:
+            return dict(result, failed=True, msg='cert_days (consul_tls_cert_days) must be a number of days from 1 to %d, not %r'
+                        % (MAX_CERT_DAYS, self._task.args.get('cert_days')))
         # The controller's names, checked before anything is written on the agent; the module sees the same lists.
         dns_names, ip_addresses = _names(args.get('dns_names')), _names(args.get('ip_addresses', ['127.0.0.1']))
         problems = name_problems(dns_names, ip_addresses)
@@ -73,10 +78,13 @@ class ActionModule(ActionBase):
                 certificate = sign_request(csr, args['ca_cert'], ca_key, days, dns_names, ip_addresses, agent)
         except TLSError as e:
             return dict(result, failed=True, msg=str(e))
+        # What the agent says it wrote is only used as a list of strings: a hostile answer cannot crash the action.
+        written = [f for f in first.get('changed_files') or [] if isinstance(f, str)] \
+            if isinstance(first.get('changed_files'), list) else []
         second = self._execute_module(module_name=MODULE, task_vars=task_vars, module_args=dict(
-            args, certificate=certificate, changed_files=first.get('changed_files', [])))
+            args, certificate=certificate, changed_files=written))
         result.update(second)
-        result['changed_files'] = sorted(set(first.get('changed_files', []) + second.get('changed_files', [])))
+        result['changed_files'] = sorted(set(written + [f for f in second.get('changed_files') or [] if isinstance(f, str)]))
         result['certificate_due'] = first.get('certificate_due', [])
         result['changed'] = bool(result['changed_files'])
         return result

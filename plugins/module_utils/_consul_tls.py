@@ -95,6 +95,9 @@ def name_problems(dns_names, ip_addresses):
             ipaddress.ip_address(address)
         except ValueError:
             problems.append('ip_addresses: %r is not an IP address' % address)
+            continue
+        if '%' in address:  # a certificate carries no scope: the agent's request could never match it
+            problems.append('ip_addresses: %r has a scope (%%...); give the address alone' % address)
     return problems
 
 

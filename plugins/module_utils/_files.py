@@ -58,9 +58,14 @@ def _target(path):
     """The file a write to ``path`` replaces: ``path`` itself or, for a symbolic link, the file the link leads
     to (through every link of a chain), as copy and lineinfile follow links. A dangling link's target is made
     when its directory exists. Raises OSError naming the link for a link loop or a target in no directory."""
-    if not os.path.islink(path):
+    link = os.path.islink(path)
+    target = os.path.realpath(path) if link else path
+    # Only a regular file is replaced: a device, socket, pipe or directory (perhaps behind a link) never is.
+    if os.path.lexists(target) and not os.path.islink(target) and not stat.S_ISREG(os.lstat(target).st_mode):
+        raise OSError(errno.EINVAL, '%s is not a regular file%s; refusing to replace it'
+                      % (target, ' (the symbolic link %s leads there)' % path if link else ''))
+    if not link:
         return path
-    target = os.path.realpath(path)
     try:
         os.stat(path)
     except FileNotFoundError:

@@ -278,7 +278,8 @@ def issued_problems(cert, dns_names, ip_addresses):
     """What makes a certificate a PKI issued more than the controller decided for the agent, as verb phrases."""
     problems = []
     cns = [a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-    if any(not isinstance(cn, str) or cn.lower() != dns_names[0].lower() for cn in cns):
+    # Exactly CN=<first name> and nothing else, as for a request: an O= or an empty subject is not the controller's.
+    if len(cert.subject) != 1 or len(cns) != 1 or not isinstance(cns[0], str) or cns[0].lower() != dns_names[0].lower():
         problems.append('has the subject %s (the controller decides CN=%s)' % (_subject_text(cert.subject), dns_names[0]))
     extensions = list(cert.extensions)
     names = _Names(_sans(extensions), dns_names, ip_addresses)

@@ -153,3 +153,16 @@ def test_the_selinux_context_is_the_targets(tmp_path, monkeypatch):
     _files.write_private(str(tmp_path / 'link'), 'a', uid=None, gid=None)
     _files.write_private(str(tmp_path / 'dangling'), 'b', uid=None, gid=None)
     assert asked == [('get', str(target)), ('match', str(tmp_path / 'new'))]
+
+
+def test_only_a_regular_file_is_replaced_never_a_device_or_directory_behind_a_link(tmp_path):
+    # A link to a device (as to /dev/null) must not turn the device into a file holding the secret.
+    fifo = tmp_path / 'fifo'
+    os.mkfifo(str(fifo))
+    (tmp_path / 'dir').mkdir()
+    for target in ('fifo', 'dir'):
+        link = tmp_path / ('to-' + target)
+        link.symlink_to(target)
+        with pytest.raises(OSError, match='is not a regular file.*refusing to replace it'):
+            _files.write_private(str(link), "SECRET\n", 0o600, None, None)
+    assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode) and (tmp_path / 'dir').is_dir()
