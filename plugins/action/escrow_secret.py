@@ -67,8 +67,8 @@ class ActionModule(ActionBase):
         kept = args['keep_stored'] and args['value'] is not None and value != args['value']
         result.update(changed=status != 'present', status=status, name=name, fingerprint=fingerprint(value),
                       escrow=str(escrow), kept_stored=kept,
-                      msg='%s: escrow secret %r (%s) %s%s' % (escrow, name, fingerprint(value), status,
-                                                             ', a value held already wins' if kept else ''))
+                      msg='%s: escrow secret %r (%s) %s%s' % (
+                          escrow, name, fingerprint(value), status, ', a value held already wins' if kept else ''))
         if self._task.no_log or self._play_context.no_log:
             # Only a task whose result is never shown gets the value itself.
             result['value'] = value

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from ansible.parsing.vault import VaultSecret
-
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, VaultCodec, generate
 
 
 # The escrow's write operations return (value, status); most promises here are about the value.
@@ -31,7 +31,6 @@ def _pending(escrow, *args, **kwargs):
 
 def _promote(escrow, *args, **kwargs):
     return escrow.promote(*args, **kwargs)[0]
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, VaultCodec, generate
 
 
 def make_escrow(path, password=b'right', secrets=None):

@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from ansible.parsing.vault import VaultLib, VaultSecret
-
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, KVEscrow, VaultCodec
 
 
 # The escrow's write operations return (value, status); most promises here are about the value.
@@ -36,7 +36,6 @@ def _pending(escrow, *args, **kwargs):
 
 def _promote(escrow, *args, **kwargs):
     return escrow.promote(*args, **kwargs)[0]
-from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import Escrow, EscrowError, KVEscrow, VaultCodec
 
 BAO = os.environ.get('KEYFLEET_TEST_BAO')
 
