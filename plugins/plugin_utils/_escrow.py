@@ -635,7 +635,7 @@ class KVEscrow(_Operations):
         if isinstance(found, Exception):
             raise EscrowError('%s: no secrets engine is mounted at %r (%s). Nothing was read or written: set '
                               'keyfleet_escrow_engine_mount_point to the mount point of a KV version 2 engine.'
-                              % (self, m, str(found).split(', on get')[0].strip()))
+                              % (self, m, str(found).split(', on get', maxsplit=1)[0].strip()))
         return found.get('data') or found
 
     def _refuse_other_engines(self):
@@ -674,7 +674,7 @@ class KVEscrow(_Operations):
             except hv.Forbidden:
                 return 'permission denied'
             except hv.VaultError as e:
-                return str(e).split(', on get')[0].strip() or type(e).__name__
+                return str(e).split(', on get', maxsplit=1)[0].strip() or type(e).__name__
         try:
             config = self._call('read %s/config' % m, read)
         except EscrowError as e:
