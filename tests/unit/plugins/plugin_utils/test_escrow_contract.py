@@ -37,6 +37,7 @@ def _pending(escrow, *args, **kwargs):
 def _promote(escrow, *args, **kwargs):
     return escrow.promote(*args, **kwargs)[0]
 
+
 BAO = os.environ.get('KEYFLEET_TEST_BAO')
 
 
