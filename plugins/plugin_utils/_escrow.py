@@ -286,25 +286,17 @@ class Escrow(_Operations):
         return fd
 
     def _shared_lock(self):
-        """The shared lock of a read, or None where there is no lock file and none can be made.
+        """The shared lock of a read, or None where there is no lock file.
 
-        An existing lock file is opened read-only (a shared lock needs no write access). Where none exists and
-        none can be made (read-only storage, EROFS; a directory this user may not write, EACCES), the read goes
-        without: a write replaces the file by a rename, so a read sees a whole file, the old one or the new one.
+        An existing lock file is opened read-only (a shared lock needs no write access). A read never makes one
+        (check mode and the posture report write nothing, and read-only storage has none to make): it goes
+        without, as a write replaces the file by a rename, so a read sees a whole file, the old one or the new one.
         """
-        import errno
-
         lock = self.path + '.lock'
         try:
             fd = os.open(lock, os.O_RDONLY)
         except FileNotFoundError:
-            try:
-                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError as e:
-                if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and not os.path.lexists(lock):
-                    return None
-                raise EscrowError('cannot lock escrow file %s to read it: %s (%s). Nothing was read.'
-                                  % (self.path, (e.strerror or str(e)).lower(), lock))
+            return None
         except OSError as e:
             raise EscrowError('cannot lock escrow file %s to read it: %s (%s). Nothing was read; give this user read '
                               'access to the lock file, or remove it if no run is using the escrow.'

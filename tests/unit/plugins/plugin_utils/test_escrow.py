@@ -248,3 +248,13 @@ def test_an_escrow_file_that_may_not_be_read_is_an_error_never_absent(tmp_path, 
     for read in (lambda: e.read('a', 'key256'), e.names, e.probe, e.exists):
         with pytest.raises(EscrowError, match=r'escrow file .*escrow\.vault cannot be read: permission denied'):
             read()
+
+
+def test_a_read_never_makes_the_lock_file(tmp_path):
+    # A restored escrow has no lock file: a read (check mode, the posture report) must leave the directory as it was.
+    path = tmp_path / 'escrow.vault'
+    make_escrow(path).ensure('a', 'key256')
+    os.remove(str(path) + '.lock')
+    before = sorted(os.listdir(str(tmp_path)))
+    assert make_escrow(path).read('a') and make_escrow(path).ensure('a', 'key256', write=False)[1] == 'present'
+    assert sorted(os.listdir(str(tmp_path))) == before
