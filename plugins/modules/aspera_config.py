@@ -217,8 +217,11 @@ def main():
         backup = '%s.keyfleet-%s' % (conf, backup_id)
         if not os.path.exists(backup):
             # The copy may hold plain-text secrets: nobody but root reads it.
-            with open(conf, 'rb') as src:
-                write_private(backup, src.read(), 0o600, None, None)
+            try:
+                with open(conf, 'rb') as src:
+                    write_private(backup, src.read(), 0o600, None, None)
+            except (IOError, OSError) as e:
+                module.fail_json(msg='cannot back up %s to %s: %s; nothing was changed' % (conf, backup, e), **result)
             result['backup_file'] = backup
     for command in commands:
         rc, out, err = module.run_command([p['asconfigurator'], '-x', command])

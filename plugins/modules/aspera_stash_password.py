@@ -234,6 +234,8 @@ def main():
         result['reinitialised'] = users
     except AsperaError as e:
         module.fail_json(msg=str(e), **result)
+    except OSError as e:  # the marker: askmscli may have taken the password already, so say where the run stopped
+        module.fail_json(msg='cannot write the marker %s: %s. Run again once it can be written.' % (p['marker'], e), **result)
     module.exit_json(**result)
 
 

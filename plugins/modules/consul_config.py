@@ -142,11 +142,15 @@ def main():
         if not module.check_mode:
             # The temporary file gets the task's owner, group, mode and SELinux attributes before the rename,
             # so the secret is never readable by anybody else, not even for a moment.
-            write_private(path, text, 0o600, None, None, prepare=lambda tmp: module.set_fs_attributes_if_different(
-                module.load_file_common_arguments(module.params, path=tmp), True))
+            try:
+                write_private(path, text, 0o600, None, None, prepare=lambda tmp: module.set_fs_attributes_if_different(
+                    module.load_file_common_arguments(module.params, path=tmp), True))
+            except OSError as e:
+                module.fail_json(msg='cannot write %s: %s' % (path, e), **result)
         result['changed'] = True
 
-    file_args = module.load_file_common_arguments(p)
+    # A link is followed as write_private follows it: owner and mode are the file's, never the link's.
+    file_args = module.load_file_common_arguments(p, path=os.path.realpath(path))
     if not module.check_mode or current is not None:
         result['changed'] = module.set_fs_attributes_if_different(file_args, result['changed'])
     module.exit_json(**result)

@@ -70,3 +70,21 @@ def test_invalid_configuration_is_not_written(tmp_path, run_module, four_pass, f
                                             settings={'bind_addr': 'invalid'}))
     assert result['failed'] and 'consul validate refused' in result['msg']
     assert path.read_text() == '{"encrypt_verify_outgoing": false}\n'
+
+
+def test_a_linked_file_is_written_through_the_link_and_a_second_pass_changes_nothing(tmp_path, run_module, four_pass, fake_consul):
+    # Mode and owner are the target's (the link itself has none that count): a link must not read as changed forever.
+    consul, dummy = fake_consul
+    real = tmp_path / 'real'
+    real.mkdir()
+    (real / 'gossip.json').write_text('{}')
+    conf = tmp_path / 'consul.d'
+    conf.mkdir()
+    link = conf / 'gossip.json'
+    link.symlink_to(real / 'gossip.json')
+    args = dict(path=str(link), consul_binary=consul, mode='0640', validate=False, secret_settings={'encrypt': KEY})
+    check1, apply1, check2, apply2 = four_pass(consul_config, args)
+    assert check1['changed'] and apply1['changed']
+    assert not check2['changed'] and not apply2['changed']
+    assert link.is_symlink() and json.loads((real / 'gossip.json').read_text()) == {'encrypt': KEY}
+    assert stat.S_IMODE(os.stat(real / 'gossip.json').st_mode) == 0o640
