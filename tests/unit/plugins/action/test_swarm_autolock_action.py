@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 
 import pytest
 
@@ -21,28 +19,7 @@ KEY1 = 'SWMKEY-1-' + 'A' * 43
 KEY2 = 'SWMKEY-1-' + 'B' * 43
 
 
-@pytest.fixture(autouse=True, scope='module')
-def collection_loader():
-    """The action opens the escrow through lookup_loader, which finds a collection's plugins only through Ansible's
-    collection loader. ansible-test units installs it; plain pytest (PYTHONPATH=.build/coll) does not, so it is
-    installed here as ansible-test does, and removed again afterwards. Collection packages imported before it get
-    the metadata it would have read."""
-    from ansible.utils.collection_loader import AnsibleCollectionConfig
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder, _AnsibleCollectionPkgLoader
-
-    if AnsibleCollectionConfig.collection_finder is not None:
-        yield
-        return
-    import ansible_collections.keyfleet.encryption as collection
-    finder = _AnsibleCollectionFinder(paths=[os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))])
-    finder._install()
-    for name, module in list(sys.modules.items()):
-        if name.startswith('ansible_collections.') and name.count('.') == 2 and getattr(module, '_collection_meta', None) is None:
-            path = list(module.__path__)[0]
-            module.__file__ = module.__file__ or os.path.join(path, '__synthetic__')  # as the loader names it
-            _AnsibleCollectionPkgLoader(name, [os.path.dirname(path)])._load_module(module)
-    yield
-    finder._remove()
+pytestmark = pytest.mark.usefixtures('collection_loader')
 
 
 class Task:
