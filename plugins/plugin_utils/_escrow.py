@@ -148,8 +148,9 @@ class _Operations:
                 self._replace(entry, value, entry.get('generation'))
                 return (entry['value'], 'replaced'), entry
             raise EscrowError('escrow secret %r already holds another value, and the first value stored wins: nothing was '
-                              'written. If the value given is the one in use, name a rotation (generation) to replace the '
-                              'escrowed one (it is kept as a previous value); otherwise use the escrowed value.' % (name,))
+                              'written. Use the escrowed value, or say why it changes (escrow_secret: replace when the system '
+                              'runs with the new value, or a rotation generation); the old value is kept as a previous one.'
+                              % (name,))
 
         return self._run(name, update, write)
 
