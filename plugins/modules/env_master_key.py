@@ -61,7 +61,7 @@ options:
   path:
     description:
       - The environment file, for O(method=environment_file). Written with mode V(0600), owner root.
-      - A symbolic link is followed, as M(ansible.builtin.copy) does. The file it points to is written, the link stays.
+      - A symbolic link is followed, as C(ansible.builtin.copy) does. The file it points to is written, the link stays.
       - Default C(<systemd_dir>/<unit>.d/<dropin>.env), beside the drop-in; systemd reads only C(*.conf) there as
         drop-ins.
     type: path

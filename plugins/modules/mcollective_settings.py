@@ -17,7 +17,7 @@ description:
     appended; a setting whose value is null is removed (every line that sets it).
   - Writes the file once, atomically, with its owner, group and mode set before the content goes in. Client
     configurations often hold middleware credentials.
-  - A symbolic link is followed, as M(ansible.builtin.lineinfile) does. The file it points to is read and written,
+  - A symbolic link is followed, as C(ansible.builtin.lineinfile) does. The file it points to is read and written,
     with the owner, group and mode asked for, and the link stays a link. A link whose target's directory is missing
     fails the task, and so does a link loop.
   - Comments and every other line stay as they are, and out of the diff, which shows only the lines of the settings
