@@ -12,20 +12,15 @@ that has no_log set.
 
 from __future__ import annotations
 
-import hashlib
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
+# The fingerprint consul_agent_info gives keyring keys by: the roles compare the two.
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import key_fingerprint as fingerprint
 from ansible_collections.keyfleet.encryption.plugins.module_utils._escrow_args import ESCROW_OPTIONS
 from ansible_collections.keyfleet.encryption.plugins.module_utils._escrow_args import ESCROW_SECRET_SPEC as ARGUMENT_SPEC
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
-
-
-def fingerprint(value):
-    """The SHA-256 fingerprint the roles compare keys by (16 hex digits); never the value."""
-    return hashlib.sha256(value.encode('utf-8')).hexdigest()[:16]
 
 
 class ActionModule(ActionBase):
