@@ -8,11 +8,17 @@ cd "$(dirname "$0")/../.." || exit 1
 logs=.build/test-logs
 rm -rf "$logs" && mkdir -p "$logs"
 
+failure_digest() {  # LOG: the failed tasks again, at the end, where a CI summary that keeps only the tail shows them
+  echo "=== the failed tasks of this scenario (full output above)"
+  grep -n -B2 -A25 -E '^(fatal|failed): |FAILED! =>|^ERROR! ' "$1" | cut -c1-400 | tail -n 120
+}
+
 scenarios() {  # run molecule test for each scenario given, stop at the first failure
   local s
   for s in "$@"; do
     echo "=== molecule scenario $s ($(date -u +%T))"
-    molecule test -s "$s" || { echo "=== molecule scenario $s FAILED ($(date -u +%T))"; return 1; }
+    molecule test -s "$s" 2>&1 | tee "$logs/scenario-$s.log"
+    [ "${PIPESTATUS[0]}" = 0 ] || { echo "$s" >>"$logs/failed"; failure_digest "$logs/scenario-$s.log"; echo "=== molecule scenario $s FAILED ($(date -u +%T))"; return 1; }
   done
   echo "=== molecule done ($(date -u +%T))"
 }
@@ -52,7 +58,12 @@ for t in checks aspera others mcollective consul-new; do
   cat "$logs/$t.log"
   [ "$(cat "$logs/$t.rc")" = 0 ] || failed=1
 done
-[ "$failed" = 0 ] || { echo "make test: FAILED"; exit 1; }
+if [ "$failed" != 0 ]; then
+  # Again at the end: what failed, for a reader who sees only the tail.
+  [ "$(cat "$logs/checks.rc")" = 0 ] || { echo "=== the static checks failed; their last lines:"; tail -n 60 "$logs/checks.log"; }
+  for s in $(cat "$logs/failed" 2>/dev/null); do echo "=== $s failed"; failure_digest "$logs/scenario-$s.log"; done
+  echo "make test: FAILED"; exit 1
+fi
 
 echo "=== one at a time ($(date -u +%T)): ${alone[*]}"
 scenarios "${alone[@]}" || { echo "make test: FAILED"; exit 1; }
