@@ -68,7 +68,15 @@ COMMON_ARGUMENT_SPEC = dict(
 
 
 class ConsulError(Exception):
-    """The agent answered, but not as needed (an HTTP error, a TLS verification failure), or bad data."""
+    """The agent answered, but not as needed (an HTTP error, a TLS verification failure), or bad data.
+
+    ``transient``: a failure a moment later may not repeat (a read timed out, a connection was reset, a keyring
+    query timed out on a slow member); reads are tried again before it is raised.
+    """
+
+    def __init__(self, msg, transient=False):
+        super().__init__(msg)
+        self.transient = transient
 
 
 class ConsulUnreachable(ConsulError):
@@ -92,6 +100,23 @@ def acl_permission(path):
         if path.startswith(prefix):
             return permission
     return None
+
+
+# A read that fails transiently is tried this many times in all, this many seconds apart, before it fails as
+# it would have the first time. Writes (PUT, POST) are never repeated: the keyring changes they make are not
+# idempotent from the caller's view. ACL refusals (401/403) and refused connections (a stopped agent) are
+# answers, never repeated.
+READ_TRIES = 3
+READ_PAUSE = 1.0
+
+
+def _is_transient(error, path, code=None):
+    """A failure worth one more read: a timeout, a reset connection, or HTTP 500 from the keyring endpoint
+    (a serf query to every member, which answers "N error(s) occurred ... timeout" when one member is slow)."""
+    if code is not None:
+        return code == 500 and path.startswith('/v1/operator/keyring')
+    reason = getattr(error, 'reason', error)
+    return isinstance(reason, (TimeoutError, ConnectionResetError)) or isinstance(error, (TimeoutError, ConnectionResetError))
 
 
 def _is_tls_failure(error):
@@ -349,6 +374,7 @@ class ConsulClient:
         self.timeout = timeout
         self.client_cert = client_cert
         self.client_key = client_key
+        self.sleep = time.sleep
 
     @property
     def url(self):
@@ -366,11 +392,22 @@ class ConsulClient:
                         validate_certs=self.validate_certs, **kwargs).read()
 
     def request(self, method, path, body=None):
+        """One call; a GET that fails transiently is tried up to READ_TRIES times, READ_PAUSE seconds apart."""
+        tries = READ_TRIES if method == 'GET' else 1
+        for attempt in range(1, tries + 1):
+            try:
+                return self._request(method, path, body)
+            except ConsulError as e:
+                if not e.transient or attempt == tries:
+                    raise
+            self.sleep(READ_PAUSE)
+
+    def _request(self, method, path, body=None):
         headers = {'Content-Type': 'application/json'}
         if self.token:
             headers['X-Consul-Token'] = self.token
         data = json.dumps(body) if body is not None else None
-        errors, tls_failures = [], []
+        errors, tls_failures, transient = [], [], False
         for url in list(self.urls):
             try:
                 raw = self._open(url, method, path, data, headers)
@@ -380,10 +417,11 @@ class ConsulClient:
                 if e.code in (401, 403):
                     msg += ('. The agent has ACLs on: give a token (consul_http_token) whose policy grants %s'
                             % (acl_permission(path) or 'this call'))
-                raise ConsulError(msg)
+                raise ConsulError(msg, transient=_is_transient(e, path, e.code))
             except (URLError, OSError, ValueError) as e:
                 if _is_tls_failure(e):
                     tls_failures.append('%s%s: %s' % (url, path, e))
+                transient = transient or _is_transient(e, path)
                 errors.append('%s%s: %s' % (url, path, e))
                 continue
             if url != self.urls[0]:
@@ -394,7 +432,7 @@ class ConsulClient:
             raise ConsulError('%s %s: the agent answers, but its certificate was refused (%s). Check the CA '
                               '(consul_http_ca_file) and that the certificate names the address used.'
                               % (method, '; '.join(errors), '; '.join(tls_failures)))
-        raise ConsulUnreachable('%s %s' % (method, '; '.join(errors)))
+        raise ConsulUnreachable('%s %s' % (method, '; '.join(errors)), transient=transient)
 
     def get(self, path):
         return self.request('GET', path)

@@ -404,3 +404,72 @@ def test_binary_version_or_its_failure():
     assert c.binary_version(lambda argv: (0, 'Consul v1.8.7\nRevision 64e4a7c0\n', ''), 'consul') == '1.8.7'
     with pytest.raises(c.ConsulError, match='consul version failed: boom'):
         c.binary_version(lambda argv: (1, '', 'boom\n'), 'consul')
+
+
+def _flaky(monkeypatch, failures, error):
+    """open_url failing ``failures`` times with ``error()``, then answering; the calls and the pauses made."""
+    calls, pauses = [], []
+
+    class Resp:
+        def read(self):
+            return b'"10.0.0.1:8300"'
+
+    def answer(url, **kwargs):
+        calls.append((kwargs.get('method'), url))
+        if len(calls) <= failures:
+            raise error()
+        return Resp()
+
+    monkeypatch.setattr(c, 'open_url', answer)
+    client = c.ConsulClient('http://127.0.0.1:8500')
+    client.sleep = pauses.append
+    return client, calls, pauses
+
+
+@pytest.mark.parametrize('error', [
+    lambda: c.URLError(TimeoutError('timed out')),
+    lambda: c.URLError(ConnectionResetError(104, 'Connection reset by peer')),
+    lambda: TimeoutError('The read operation timed out'),
+])
+def test_a_read_that_times_out_or_is_reset_is_tried_again(monkeypatch, error):
+    client, calls, pauses = _flaky(monkeypatch, 2, error)
+    assert client.leader() == '10.0.0.1:8300'
+    assert len(calls) == 3 and pauses == [c.READ_PAUSE] * 2
+
+
+def test_a_read_that_keeps_timing_out_fails_as_before_after_the_last_try(monkeypatch):
+    client, calls, pauses = _flaky(monkeypatch, 99, lambda: c.URLError(TimeoutError('timed out')))
+    with pytest.raises(c.ConsulUnreachable, match='timed out'):
+        client.leader()
+    assert len(calls) == c.READ_TRIES and len(pauses) == c.READ_TRIES - 1
+
+
+def test_a_keyring_query_that_times_out_on_a_slow_member_is_tried_again(monkeypatch):
+    import io
+    client, calls, pauses = _flaky(monkeypatch, 1, lambda: c.HTTPError(
+        'http://127.0.0.1:8500/v1/operator/keyring', 500, 'Server Error', {},
+        io.BytesIO(b'1 error occurred:\n\t* node2: timeout')))
+    client.get('/v1/operator/keyring')
+    assert len(calls) == 2 and len(pauses) == 1
+
+
+@pytest.mark.parametrize('code, path', [(403, '/v1/operator/keyring'), (401, '/v1/agent/self'), (500, '/v1/agent/self')])
+def test_refusals_and_other_errors_are_answers_read_once(monkeypatch, code, path):
+    client, calls, pauses = _flaky(monkeypatch, 99, lambda: _http_error(code))
+    with pytest.raises(c.ConsulError):
+        client.get(path)
+    assert len(calls) == 1 and pauses == []
+
+
+def test_a_stopped_agent_is_read_once(monkeypatch):
+    client, calls, pauses = _flaky(monkeypatch, 99, lambda: c.URLError(ConnectionRefusedError(111, 'refused')))
+    with pytest.raises(c.ConsulUnreachable):
+        client.leader()
+    assert len(calls) == 1 and pauses == []
+
+
+def test_a_write_is_never_repeated(monkeypatch):
+    client, calls, pauses = _flaky(monkeypatch, 99, lambda: c.URLError(TimeoutError('timed out')))
+    with pytest.raises(c.ConsulError):
+        client.request('PUT', '/v1/operator/keyring', {'Key': 'x'})
+    assert calls == [('PUT', 'http://127.0.0.1:8500/v1/operator/keyring')] and pauses == []
