@@ -51,6 +51,15 @@ options:
     description: Mode of the file, as an octal string.
     type: str
     default: '0640'
+  read:
+    description:
+      - Settings whose values, as the file sets them before the task, are returned in RV(current). An entry that ends
+        in C(.) stands for every setting under it (V(plugin.aes.)).
+      - A file that does not exist fails the task when O(read) is given - there is nothing to read.
+      - Read only what holds no secret - the configuration's middleware passwords would be in the task's result.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -61,6 +70,14 @@ EXAMPLES = r"""
       securityprovider: aes_security
       plugin.aes.serializer: yaml
       plugin.aes.insecure_learning: null
+
+- name: Read the plugin.aes settings, change nothing
+  keyfleet.encryption.mcollective_settings:
+    path: /etc/mcollective/server.cfg
+    settings: {}
+    read: [securityprovider, plugin.aes.]
+  check_mode: true
+  register: server_cfg
 """
 
 RETURN = r"""
@@ -69,6 +86,11 @@ changed_keys:
   returned: always
   type: list
   elements: str
+current:
+  description: The values of the settings O(read) asks for, before the task (the last line that sets a key wins).
+  returned: when O(read) is given
+  type: dict
+  sample: {securityprovider: aes_security, plugin.aes.serializer: marshal}
 """
 
 import os
@@ -101,6 +123,16 @@ def apply(lines, settings):
     return lines, changed
 
 
+def current(lines, wanted):
+    """The values the lines set for the wanted keys (an entry ending in '.' is a prefix); the last line wins."""
+    found = {}
+    for line in lines:
+        m = re.match(r'^\s*([^=#;\s]+)\s*=\s*(.*?)\s*$', line)
+        if m and any(m.group(1) == w or (w.endswith('.') and m.group(1).startswith(w)) for w in wanted):
+            found[m.group(1)] = m.group(2)
+    return found
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -109,6 +141,7 @@ def main():
             owner=dict(type='str', default='root'),
             group=dict(type='str'),
             mode=dict(type='str', default='0640'),
+            read=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -123,6 +156,8 @@ def main():
         with open(p['path']) as f:
             before = f.read()
     except FileNotFoundError:
+        if p['read']:
+            module.fail_json(msg='cannot read %s: no such file' % p['path'])
         before = None
     except (IOError, OSError) as e:
         module.fail_json(msg='cannot read %s: %s' % (p['path'], e))
@@ -131,6 +166,8 @@ def main():
     content_changed = before is None or bool(changed_keys)
     attrs_changed = not content_changed and attrs_differ(p['path'], uid, gid, mode)
     result = dict(changed=content_changed or attrs_changed, changed_keys=changed_keys)
+    if p['read']:
+        result['current'] = current((before or '').splitlines(), p['read'])
     if module._diff and content_changed:
         # only the lines of the settings that change: the rest of the file may hold middleware credentials
         touched = re.compile(r'^\s*(%s)\s*=' % '|'.join(re.escape(k) for k in changed_keys)) if changed_keys else None

@@ -86,3 +86,20 @@ def test_a_dangling_link_into_a_missing_directory_fails_clearly(tmp_path, run_mo
     r = run_module(mcollective_settings, args(cfg, securityprovider='aes_security'))
     assert r['failed'] and 'cannot write %s' % cfg in r['msg'] and 'whose directory does not exist' in r['msg']
     assert cfg.is_symlink()
+
+
+def test_read_returns_the_asked_settings_and_never_the_middleware_password(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.write_text(SERVER_CFG + 'plugin.aes.server_private = /etc/mcollective/ssl/s1-private.pem\n')
+    before = cfg.read_bytes()
+    r = run_module(mcollective_settings, dict(args(cfg), read=['securityprovider', 'plugin.aes.']), check_mode=True)
+    # the last line that sets a key is the one MCollective uses
+    assert r['current'] == {'securityprovider': 'ssl', 'plugin.aes.insecure_learning': '1',
+                            'plugin.aes.server_private': '/etc/mcollective/ssl/s1-private.pem'}
+    assert 'secret' not in repr(r) and cfg.read_bytes() == before
+    assert 'current' not in run_module(mcollective_settings, args(cfg), check_mode=True)
+
+
+def test_read_of_a_missing_file_fails(tmp_path, run_module):
+    r = run_module(mcollective_settings, dict(args(tmp_path / 'none.cfg'), read=['plugin.aes.']), check_mode=True)
+    assert r['failed'] and 'cannot read' in r['msg'] and not (tmp_path / 'none.cfg').exists()

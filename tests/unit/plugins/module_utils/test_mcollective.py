@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The rules keyfleet.encryption.mcollective_aes checks before any host changes (module_utils/_mcollective.py),
+through the filter the role asserts on."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.keyfleet.encryption.plugins.filter.mcollective_aes_problems import mcollective_aes_problems
+from ansible_collections.keyfleet.encryption.plugins.module_utils import _mcollective as m
+
+GOOD = dict(scenario='manual_unique', key_size=4096, serializer='marshal', server_keys='generate', ca_cert='',
+            insecure_learning=False)
+
+
+def inputs(**changed):
+    return mcollective_aes_problems(dict(GOOD, **changed), 'input')
+
+
+def test_good_input_has_no_problems():
+    assert inputs() == []
+    assert inputs(scenario='automatic_shared', insecure_learning='true', key_size='2048') == []
+
+
+def test_each_input_rule_names_its_variable():
+    assert inputs(key_size=1024) == ['mcollective_aes_key_size must be at least 2048 bits (got 1024)']
+    assert inputs(key_size='big')[0].startswith('mcollective_aes_key_size must be at least 2048 bits')
+    assert inputs(scenario='magic')[0].startswith('mcollective_aes_scenario must be one of manual_unique, automatic_unique')
+    assert inputs(serializer='json') == ['mcollective_aes_serializer must be yaml or marshal (got json)']
+    assert inputs(server_keys='hsm') == ['mcollective_aes_server_keys must be generate or puppet (got hsm)']
+    assert inputs(ca_cert='/etc/ca.pem')[0].startswith('mcollective_aes_ca_cert is set: aes_security then checks the caller')
+
+
+def test_learning_needs_insecure_learning_cve_2014_3251():
+    learn = inputs(scenario='automatic_unique')
+    assert len(learn) == 1 and 'learns public keys from the network: set mcollective_aes_insecure_learning=true' in learn[0]
+    assert inputs(scenario='automatic_unique', insecure_learning='false') == learn
+    assert inputs(scenario='manual_shared') == []
+
+
+def test_puppet_keys_only_with_unique_server_pairs():
+    assert inputs(server_keys='puppet') == []
+    assert inputs(server_keys='puppet', scenario='manual_shared')[0].startswith(
+        'mcollective_aes_server_keys=puppet reuses each node')
+
+
+def test_every_broken_input_rule_at_once():
+    assert len(inputs(key_size=512, serializer='x', ca_cert='/ca', scenario='automatic_shared', server_keys='puppet')) == 5
+
+
+def test_yaml_serializer_needs_psych_below_4():
+    assert mcollective_aes_problems(dict(rc=0, version='3.3.2'), 'psych', 's1') == []
+    bad = mcollective_aes_problems(dict(rc=0, version='4.0.3'), 'psych', 'mco-server1')
+    assert bad[0].startswith('mcollective_aes_serializer=yaml cannot work on mco-server1: its Ruby has Psych 4.0.3')
+    assert 'Use marshal' in bad[0]
+    unread = mcollective_aes_problems(dict(rc=2, version='', error='No such file or directory: ruby'), 'psych', 's1')
+    assert "its Ruby's YAML library could not be read (No such file or directory: ruby)" in unread[0]
+    assert mcollective_aes_problems(dict(rc=0, version='10.0'), 'psych', 's1') != []
+
+
+def test_client_entries_of_a_host():
+    good = [{'name': 'alice', 'user': 'alice'}, {'name': 'bob.ops', 'user': 'bob', 'config': '/home/bob/.mcollective'}]
+    assert m.host_problems('c1', good) == []
+    bad = m.host_problems('c1', [{'name': 'al ice', 'user': 'alice'}])
+    assert bad == ['mcollective_aes_clients on c1: each entry needs a name matching [\\w.-]+ (the caller id and key file '
+                   'name) and a user; got {"name": "al ice", "user": "alice"}']
+    assert 'each entry needs a name matching' in m.host_problems('c1', [{'name': 'alice'}])[0]
+    shared = m.host_problems('c1', [{'name': 'a', 'user': 'a'}, {'name': 'b', 'user': 'b'}])
+    assert shared == ['mcollective_aes_clients on c1: each client needs its own config file (got /etc/mcollective/client.cfg, '
+                      '/etc/mcollective/client.cfg); one file holds one client_private']
+
+
+def collective(**changed):
+    base = dict(server_hosts=['s1', 's2'], client_hosts=['c1'], play_hosts=['s1', 's2', 'c1'],
+                clients=[[{'name': 'alice', 'user': 'alice'}]], server_key_names=['s1', 's2'], shared=False,
+                shared_key_name='mcollective-servers')
+    base.update(changed)
+    return mcollective_aes_problems(base, 'collective')
+
+
+def test_collective_hosts_in_the_run_and_names_unique():
+    assert collective() == []
+    missing = collective(play_hosts=['s1', 'c1'])
+    assert missing[0].startswith('hosts of the collective not in this run (mcollective_aes_server_hosts, '
+                                 'mcollective_aes_client_hosts): s2;')
+    dup = collective(server_key_names=['s1', 'alice'])
+    assert len(dup) == 1 and "duplicates ['alice']" in dup[0] and 'bad []' in dup[0]
+    # shared: the servers' own names do not count, the shared name does
+    assert collective(shared=True, server_key_names=['alice', 'alice']) == []
+    assert "duplicates ['alice']" in collective(shared=True, shared_key_name='alice')[0]
+    assert "bad ['a/b']" in collective(clients=[[{'name': 'a/b', 'user': 'x'}]])[0]
+
+
+def test_puppet_keys():
+    there = dict(private_key='/p/private_keys/s1.pem', public_key='/p/public_keys/s1.pem', exists=[True, True])
+    assert m.puppet_problems('s1', there) == []
+    assert m.puppet_problems('s1', dict(there, type='RSA', bits=4096)) == []
+    weak = m.puppet_problems('s1', dict(there, private_key='/root/weak-private.pem', type='RSA', bits=1024))
+    assert '/root/weak-private.pem is RSA 1024 bits; aes_security needs RSA of at least 2048 bits' in weak[0]
+    assert 'is ECC' in m.puppet_problems('s1', dict(there, type='ECC', bits=4096))[0]
+    gone = m.puppet_problems('s1', dict(there, exists=[True, False]))
+    assert gone[0].startswith('s1: mcollective_aes_puppet_private_key / mcollective_aes_puppet_public_key must exist')
+    assert m.puppet_problems('s1', dict(there, public_key='/p/s 1.pem')) != []
+
+
+def test_filter_refuses_an_unknown_check():
+    with pytest.raises(AnsibleFilterError):
+        mcollective_aes_problems({}, 'everything')
+    with pytest.raises(AnsibleFilterError):
+        mcollective_aes_problems([], 'input')
