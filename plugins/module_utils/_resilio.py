@@ -11,6 +11,8 @@ Private to this collection: the interface may change without notice.
 
 from __future__ import annotations
 
+import re
+
 from ansible.module_utils.parsing.convert_bool import boolean
 
 # -- ATA (agent-to-agent) token policy ---------------------------------------------------------
@@ -64,3 +66,42 @@ def ata_policy_errors(policy, install, prefix='resilio_ata_'):
         errors.append('%stunnel_ciphers: agent profiles must carry %s for ATA tokens (missing %s); with only SRP agents '
                       'do not connect to each other' % (prefix, ';'.join(DHE_PSK_CIPHERS), ', '.join(missing)))
     return errors
+
+
+# -- the master keys' input (keyfleet.encryption.resilio_master_key, for resilio_mc and resilio_agent) ---------
+
+ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+UNIT_NAME = re.compile(r'^[A-Za-z0-9@_.:-]+$')
+# The variable the Management Console reads its master password from when its configuration names none.
+MC_DEFAULT_ENV = 'RESILIO_MPASSWD'
+
+
+def master_key_problems(o, prefix):
+    """The options of one component's master key (o: env, unit, method, environment_file, value), each problem
+    naming the variable with prefix (resilio_mc_ or resilio_agent_). The value is a secret: never in a message."""
+    wrong = []
+    if not ENV_NAME.match(str(o.get('env') or '')):
+        wrong.append('%skey_env must be an environment variable name (got %s)' % (prefix, o.get('env')))
+    if not UNIT_NAME.match(str(o.get('unit') or '')):
+        wrong.append('%sunit must be a unit name (got %s)' % (prefix, o.get('unit')))
+    if o.get('method') not in ('dropin', 'environment_file'):
+        wrong.append('%skey_method must be dropin or environment_file (got %s)' % (prefix, o.get('method')))
+    path = o.get('environment_file') or ''
+    if path and not str(path).startswith('/'):
+        wrong.append('%senvironment_file must be empty or an absolute path (got %s)' % (prefix, path))
+    value = o.get('value')
+    if value is not None and (not isinstance(value, str) or '\n' in value):
+        wrong.append('%skey, when given, must be one line' % prefix)
+    return ['%s. Nothing was changed.' % '; '.join(wrong)] if wrong else []
+
+
+def mc_config_problems(config, env, allow_change, config_file, prefix='resilio_mc_'):
+    """The Management Console's configuration (config: its parsed JSON, None when there is none yet) keeps the
+    name of the master password variable: the name cannot change once the data is encrypted."""
+    if config is None or boolean(allow_change or False, strict=False):
+        return []
+    named = ((config.get('security') or {}) if isinstance(config, dict) else {}).get('mpasswd_env') or MC_DEFAULT_ENV
+    if named == env:
+        return []
+    return ['%s names %s as the master password variable, not %skey_env=%s; the name cannot be changed once the data '
+            'is encrypted. Nothing was changed.' % (config_file, named, prefix, env)]
