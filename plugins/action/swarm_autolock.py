@@ -17,6 +17,7 @@ import re
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
+from ansible_collections.keyfleet.encryption.plugins.module_utils._swarm import summary
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
 
 KEY_FIELD = '_keyfleet_unlock_key'
@@ -66,4 +67,5 @@ class ActionModule(ActionBase):
                     result.update(failed=True, escrowed=False,
                                   msg='the swarm has an unlock key the escrow could not store (%s). Nothing is lost '
                                       'while a manager runs: fix the escrow and run again to store it.' % e)
+        result['summary'] = summary(result)
         return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import http.client as http_client
 import json
+import re
 import socket
 import time
 from urllib.parse import quote, urlencode
@@ -163,3 +164,36 @@ def unlock_with(client, keys, wait=30, clock=time.monotonic, sleep=time.sleep):
     raise DockerError('no escrowed unlock key unlocks this manager (%s). A manager of this swarm that runs unlocked '
                       'reports the current key, which this run escrows: run again. If none runs, unlock this one with '
                       'the key you kept (docker swarm unlock).' % '; '.join(errors))
+
+
+# A rotation id is a swarm spec label value: kept short and plain.
+ROTATION_ID = re.compile(r'^[\w.:-]{1,63}$')
+
+
+def input_problems(state, rotation_id, prefix='swarm_autolock_'):
+    """The state and rotation id asked for, each problem naming the variable (prefix: the playbook's variables, or ''
+    for the module's options)."""
+    problems = []
+    # The playbook turns autolock on or off; the module also has state=unlocked, for every manager.
+    states = ('present', 'absent') if prefix else ('present', 'absent', 'unlocked')
+    if state not in states:
+        problems.append('%sstate must be %s (got %s)' % (prefix, ' or '.join(states), state))
+    if rotation_id not in (None, '') and (state != 'present' or not ROTATION_ID.match(str(rotation_id))):
+        problems.append('%srotation_id, when set, needs %sstate=present and 1-63 letters, digits, . _ : - (got %s); '
+                        '%srotation_id is only for %sstate=present: a key is rotated while autolock is on'
+                        % (prefix, prefix, rotation_id, prefix, prefix))
+    return problems
+
+
+def summary(result):
+    """The line a play prints about the swarm after the task: autolock, the key's fingerprint, what happened."""
+    if 'autolock' not in result:
+        return result.get('msg') or ''
+    line = 'autolock ' + ('on' if result['autolock'] else 'off')
+    if result.get('key_fingerprint'):
+        line += ', unlock key ' + result['key_fingerprint']
+    if result.get('rotated'):
+        line += ' (rotated)'
+    if result.get('escrowed'):
+        line += ', escrowed now'
+    return line

@@ -38,7 +38,7 @@ options:
     description:
       - Rotate the unlock key once for this id (a date, a ticket). The id is recorded in the swarm's spec labels
         (C(io.keyfleet.unlock-key-rotation)), so the same id never rotates twice, whichever controller runs.
-      - Only with O(state=present).
+      - Only with O(state=present); 1 to 63 letters, digits, C(.), C(_), C(:) or C(-).
     type: str
   docker_host:
     description: The manager's Docker Engine socket. Only V(unix://) sockets, so the key stays on the host.
@@ -125,6 +125,13 @@ escrowed:
   description: Whether the escrow received a new key in this task.
   returned: success
   type: bool
+summary:
+  description:
+    - One line for the play's log - autolock on or off, the key's fingerprint, rotated, escrowed now - or the
+      task's message when it did not get as far as reading autolock. Added by the action plugin.
+  returned: success
+  type: str
+  sample: autolock on, unlock key 3f2a9c0d1e2b4a5c (rotated), escrowed now
 escrow_name:
   description: The escrow entry the unlock keys are read from and stored in (O(escrow_name)).
   returned: always
@@ -135,7 +142,8 @@ escrow_name:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._swarm import (
-    DEFAULT_HOST, ROTATION_LABEL, DockerError, SwarmClient, autolock_of, fingerprint, plan, unlock_with, wait_for_leader)
+    DEFAULT_HOST, ROTATION_LABEL, DockerError, SwarmClient, autolock_of, fingerprint, input_problems, plan, unlock_with,
+    wait_for_leader)
 
 
 def run(module, client):
@@ -219,8 +227,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if module.params['rotation_id'] is not None and module.params['state'] != 'present':
-        module.fail_json(msg='rotation_id is only for state=present: a key is rotated while autolock is on')
+    problems = input_problems(module.params['state'], module.params['rotation_id'], prefix='')
+    if problems:
+        module.fail_json(msg=' '.join(problems), problems=problems)
     try:
         result = run(module, SwarmClient(module.params['docker_host'], timeout=module.params['timeout']))
     except DockerError as e:
