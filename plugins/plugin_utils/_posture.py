@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 # ok: done; todo: the migration has not got there yet; missing: the host uses a secret the escrow does not
 # hold; error: a read failed or the host contradicts the escrow - never taken as "not migrated".
@@ -28,13 +29,18 @@ def _row(system, host, check, status, detail):
 
 
 def _failed(result):
-    return not isinstance(result, dict) or bool(result.get('failed'))
+    """A read that did not happen: failed, the host unreachable, or no result at all."""
+    return not isinstance(result, dict) or bool(result.get('failed')) or bool(result.get('unreachable'))
 
 
 def _msg(result):
+    """Why a read failed, in one line: permission denied, the host unreachable, an escrow that cannot be read."""
     if not isinstance(result, dict):
         return 'not read'
-    return str(result.get('msg') or result.get('error') or 'failed').splitlines()[0][:200]
+    msg = str(result.get('msg') or result.get('error') or 'failed').strip().splitlines() or ['failed']
+    # Ansible's wrapping says nothing the operator can act on: the plugin's own sentence does.
+    msg = re.sub(r"^.*?The lookup plugin '[^']+' failed: ", '', re.sub(r'^Task failed: ', '', msg[0]))
+    return ('host unreachable: ' if result.get('unreachable') else '') + msg[:200]
 
 
 def days_left(not_after, now=None):
@@ -58,7 +64,10 @@ def consul_rows(host, facts, now=None):
                          '%d of 3 (%s)' % (stage, state[part].get('stage_name', ''))))
     lan = [ring for ring in info.get('keyring') or [] if not ring.get('wan')]
     escrowed = facts.get('escrow_gossip_fp') or ''
-    if state['gossip'].get('enabled') or lan:
+    if info.get('keyring_error') and state['gossip'].get('enabled'):
+        # A keyring read refused (HTTP 403: the token lacks keyring:read) says nothing about the key.
+        rows.append(_row('consul', host, 'gossip key', 'error', 'cannot read the keyring: %s' % info['keyring_error']))
+    elif state['gossip'].get('enabled') or lan:
         keys = sorted({fp for ring in lan for fp in ring.get('keys', {})})
         primary = sorted({fp for ring in lan for fp in ring.get('primary_keys', [])})
         detail = '%d key(s) in the keyring, primary %s' % (len(keys), ', '.join(primary) or '-')
@@ -157,7 +166,10 @@ def resilio_rows(host, facts):
     component = facts.get('component', 'mc')
     check = '%s master key' % ('MC' if component == 'mc' else 'agent')
     key = facts.get('key')
-    if not facts.get('escrowed'):
+    if _failed(facts.get('escrow_read', {})):
+        rows = [_row('resilio', host, check, 'error', 'cannot read the escrow (%s): %s' % (
+            facts.get('escrow_name', ''), _msg(facts.get('escrow_read'))))]
+    elif not facts.get('escrowed'):
         rows = [_row('resilio', host, check, 'missing', 'the escrow holds no key (%s)' % facts.get('escrow_name', ''))]
     elif _failed(key):
         conflicts = key.get('conflicts') if isinstance(key, dict) else None
@@ -168,9 +180,19 @@ def resilio_rows(host, facts):
     else:
         rows = [_row('resilio', host, check, 'ok', 'set, matches the escrow; %s' % (
             'the process runs with it' if key.get('process_has_value') else 'the service is not running'))]
-    exposed = facts.get('exposed')
+    exposed, unit_read = facts.get('exposed'), facts.get('unit_read')
+    if 'unit' in facts:
+        # `systemctl show <unit> --property=Environment --value`: whether the variable's name is there. The values
+        # it holds never leave this function.
+        unit_read = facts['unit']
+        if _failed(unit_read) or unit_read.get('rc', 1) != 0:
+            exposed = None
+            unit_read = {'msg': 'systemctl show %s failed: %s' % (
+                facts.get('unit_name', ''), _msg(unit_read) if _failed(unit_read) else 'rc %s' % unit_read.get('rc'))}
+        else:
+            exposed = bool(re.search(r'(^|\s)"?%s=' % re.escape(facts.get('env') or ''), unit_read.get('stdout') or ''))
     if exposed is None:
-        rows.append(_row('resilio', host, '%s exposure' % check, 'error', 'cannot read the unit: %s' % _msg(facts.get('unit_read'))))
+        rows.append(_row('resilio', host, '%s exposure' % check, 'error', 'cannot read the unit: %s' % _msg(unit_read)))
     else:
         rows.append(_row('resilio', host, '%s exposure' % check, 'error' if exposed else 'ok',
                          'in the unit\'s Environment=, which any local user reads over D-Bus' if exposed
@@ -178,7 +200,36 @@ def resilio_rows(host, facts):
     return rows
 
 
+def _mcollective_reads(facts):
+    """settings, key_bits and client_keys from what the role's posture tasks registered (read: the settings
+    module's result, key: openssl_privatekey_info's, clients: find's), unless given as they are."""
+    facts = dict(facts)
+    read = facts.get('read')
+    if 'settings' not in facts:
+        facts['settings'] = None if _failed(read) else dict(read.get('current') or {})
+    if 'key_bits' not in facts:
+        key = facts.get('key')
+        path = (facts['settings'] or {}).get('plugin.aes.server_private') or ''
+        name = path.rsplit('/', 1)[-1]
+        if not isinstance(key, dict) or key.get('skipped') or not path:
+            facts['key_bits'] = {}
+        elif _failed(key):
+            facts['key_bits'] = {name: 0}
+            facts['key_error'] = _msg(key)
+        else:
+            facts['key_bits'] = {name: (key.get('public_data') or {}).get('size') or 0}
+    if 'client_keys' not in facts:
+        found = facts.get('clients')
+        if _failed(found) or found.get('skipped'):
+            facts['client_keys'] = None
+            facts['clients_error'] = _msg(found) if isinstance(found, dict) and not found.get('skipped') else ''
+        else:
+            facts['client_keys'] = [re.sub(r'\.pem$', '', f['path'].rsplit('/', 1)[-1]) for f in found.get('files') or []]
+    return facts
+
+
 def mcollective_rows(host, facts):
+    facts = _mcollective_reads(facts)
     settings = facts.get('settings')
     if settings is None:
         return [_row('mcollective', host, 'server.cfg', 'error', 'cannot read %s: %s' % (facts.get('config', ''), _msg(facts.get('read'))))]
@@ -192,19 +243,24 @@ def mcollective_rows(host, facts):
         scenario = '%s_%s' % ('automatic' if send and learn else 'manual', 'shared' if shared else 'unique')
         rows.append(_row('mcollective', host, 'scenario', 'ok', '%s (send_pubkey %s, learn_pubkeys %s)' % (
             scenario, '1' if send else '0', '1' if learn else '0')))
-        if shared:
+        if shared and _failed(facts.get('escrow_read', {})):
+            rows.append(_row('mcollective', host, 'shared server key', 'error', 'cannot read the escrow (%s): %s' % (
+                facts.get('shared_escrow_name', ''), _msg(facts.get('escrow_read')))))
+        elif shared:
             rows.append(_row('mcollective', host, 'shared server key', 'ok' if facts.get('shared_escrowed') else 'missing',
                              'in the escrow' if facts.get('shared_escrowed') else
                              'the escrow holds no shared server key (%s)' % facts.get('shared_escrow_name', '')))
     bits = facts.get('key_bits') or {}
     for name, size in sorted(bits.items()):
         if not size:
-            rows.append(_row('mcollective', host, 'key size', 'error', '%s: cannot read' % name))
+            rows.append(_row('mcollective', host, 'key size', 'error', '%s: cannot read%s' % (
+                name, (': ' + facts['key_error']) if facts.get('key_error') else '')))
         else:
             rows.append(_row('mcollective', host, 'key size', 'error' if int(size) < 2048 else 'ok', '%s: %s bits' % (name, size)))
     names = facts.get('client_keys')
     if names is None:
-        rows.append(_row('mcollective', host, 'client_cert_dir', 'error', 'cannot list %s' % settings.get('plugin.aes.client_cert_dir', '')))
+        rows.append(_row('mcollective', host, 'client_cert_dir', 'error', 'cannot list %s%s' % (
+            settings.get('plugin.aes.client_cert_dir', ''), (': ' + facts['clients_error']) if facts.get('clients_error') else '')))
     else:
         rows.append(_row('mcollective', host, 'client_cert_dir', 'ok' if names else 'todo',
                          '%d key(s): %s' % (len(names), ', '.join(sorted(names))) if names else 'no public keys'))
@@ -241,6 +297,49 @@ def rows_for(system, host, facts):
     if system not in ROWS:
         raise ValueError('no posture for system %r; one of %s' % (system, ', '.join(sorted(ROWS))))
     return ROWS[system](host, facts or {})
+
+
+# The fact each system's posture tasks leave their rows in, on each host.
+ROW_FACTS = dict(consul='consul_posture_rows', aspera='aspera_posture_rows', resilio='resilio_master_key_run_posture_rows',
+                 mcollective='mcollective_aes_run_posture_rows', swarm='keyfleet_posture_swarm_rows')
+# What the posture playbook's rescue notes when a host's posture tasks stop: [{system, msg}].
+FAILURES_FACT = 'keyfleet_posture_failures'
+
+
+def _hosts(names):
+    # A group's hosts, or several groups' (a list of lists), as one list.
+    for item in names or []:
+        if isinstance(item, (list, tuple)):
+            for name in item:
+                yield name
+        else:
+            yield item
+
+
+def fleet_rows(hosts, expected):
+    """Every row of the fleet, and an error row for every host of a covered group that has none for its system.
+
+    hosts: each host's variables (hostvars, with inventory_hostname); expected: system -> the inventory hosts of
+    the groups the playbook covers for it. A host that is unreachable or whose posture tasks stopped (an escrow
+    that cannot be read, a permission denied) is in the report, never dropped: with the reason its tasks noted, or,
+    without one, as not read.
+    """
+    by_name = dict((h.get('inventory_hostname'), h) for h in hosts if isinstance(h, dict) or hasattr(h, 'get'))
+    rows = []
+    for system in ROWS:
+        fact = ROW_FACTS[system]
+        for name in sorted(by_name, key=str):
+            rows.extend(by_name[name].get(fact) or [])
+        have = set(r['host'] for r in rows if r['system'] == system)
+        for name in dict.fromkeys(_hosts(expected.get(system))):
+            if name in have:
+                continue
+            hostvars = by_name.get(name) or {}
+            why = [f.get('msg') for f in hostvars.get(FAILURES_FACT) or [] if f.get('system') == system]
+            rows.append(_row(system, name, 'read', 'error', 'not read: %s' % (
+                _msg({'msg': why[-1]}) if why else
+                'the host was not reached, or its posture tasks stopped before they said why (see the play log)')))
+    return rows
 
 
 def summary(rows):

@@ -120,3 +120,134 @@ def test_render_text_markdown_json():
     assert json.loads(p.render(rows, 'json'))['summary'] == {'ok': 1, 'todo': 2, 'missing': 0, 'error': 0}
     with pytest.raises(ValueError):
         p.render(rows, 'html')
+
+
+# -- each row says what was read, or why it could not be read ------------------------------------------------
+
+UNREACHABLE = {'unreachable': True, 'changed': False, 'msg': 'Failed to connect to the host via ssh: timed out'}
+
+
+def test_an_unreachable_host_is_an_error_row_naming_why():
+    for rows in (p.consul_rows('n1', dict(info=UNREACHABLE)),
+                 p.mcollective_rows('s1', dict(read=UNREACHABLE, key={'skipped': True}, clients={'skipped': True})),
+                 p.swarm_rows('m1', dict(result=UNREACHABLE)),
+                 p.resilio_rows('a1', dict(component='agent', escrowed=True, key=UNREACHABLE, env='RESILIO_KEY', unit=UNREACHABLE))):
+        assert rows and all(r['status'] == 'error' for r in rows), rows
+        assert 'host unreachable: Failed to connect' in rows[0]['detail'], rows
+    assert statuses(p.aspera_rows('x1', dict(conf=UNREACHABLE, keystores=UNREACHABLE)))['aspera.conf'] == 'error'
+
+
+def test_a_keyring_read_refused_is_an_error_about_the_read_not_the_key():
+    info = agent()
+    info.update(keyring=[], keyring_error='HTTP 403: Permission denied (the token lacks keyring:read)')
+    rows = dict((r['check'], r) for r in p.consul_rows('n1', dict(info=info, escrow_gossip_fp='aaaa', ca_source='pki',
+                                                                   cert={'not_after': '20270601000000Z'},
+                                                                   ca={'fingerprints': {'sha256': 'ab'}}), now=NOW))
+    assert rows['gossip key']['status'] == 'error'
+    assert rows['gossip key']['detail'] == 'cannot read the keyring: HTTP 403: Permission denied (the token lacks keyring:read)'
+    assert 'not the escrowed one' not in rows['gossip key']['detail']
+
+
+def test_mcollective_rows_from_what_the_posture_tasks_registered():
+    read = {'changed': False, 'current': {'securityprovider': 'aes_security', 'plugin.aes.send_pubkey': '0',
+                                          'plugin.aes.learn_pubkeys': '0',
+                                          'plugin.aes.server_private': '/etc/mcollective/ssl/mcollective-servers-private.pem',
+                                          'plugin.aes.client_cert_dir': '/etc/mcollective/ssl/clients'}}
+    found = {'files': [{'path': '/etc/mcollective/ssl/clients/alice.pem'}, {'path': '/etc/mcollective/ssl/clients/s1.pem'}]}
+    facts = dict(config='/etc/mcollective/server.cfg', read=read, key={'public_data': {'size': 4096}}, clients=found,
+                 shared_key_name='mcollective-servers', shared_escrow_name='mco_shared', escrow_read={'changed': False},
+                 shared_escrowed=True)
+    by = dict((r['check'], r) for r in p.mcollective_rows('s1', facts))
+    assert by['scenario']['detail'] == 'manual_shared (send_pubkey 0, learn_pubkeys 0)'
+    assert by['key size']['detail'] == 'mcollective-servers-private.pem: 4096 bits' and by['key size']['status'] == 'ok'
+    assert by['client_cert_dir']['detail'] == '2 key(s): alice, s1'
+    assert by['shared server key']['status'] == 'ok'
+    # a key that cannot be read, a directory that cannot be listed: errors that say why
+    denied = {'failed': True, 'msg': 'Permission denied'}
+    by = dict((r['check'], r) for r in p.mcollective_rows('s1', dict(facts, key=denied, clients=denied)))
+    assert by['key size'] == dict(by['key size'], status='error', detail='mcollective-servers-private.pem: cannot read: Permission denied')
+    assert by['client_cert_dir']['status'] == 'error' and by['client_cert_dir']['detail'].endswith(': Permission denied')
+    # server.cfg not readable: one error row naming the file and why
+    rows = p.mcollective_rows('s1', dict(facts, read={'failed': True, 'msg': 'cannot read /etc/mcollective/server.cfg: no such file'}))
+    assert [(r['check'], r['status']) for r in rows] == [('server.cfg', 'error')] and 'no such file' in rows[0]['detail']
+
+
+def test_an_escrow_that_cannot_be_read_is_an_error_row_not_missing():
+    escrow_failed = {'failed': True, 'msg': 'Task failed: keyfleet.encryption.escrow: no vault secret in this run'}
+    settings = {'securityprovider': 'aes_security', 'plugin.aes.server_private': '/ssl/mcollective-servers-private.pem'}
+    by = dict((r['check'], r) for r in p.mcollective_rows('s1', dict(settings=settings, client_keys=[], shared_key_name='mcollective-servers',
+                                                                         escrow_read=escrow_failed, shared_escrowed=False)))
+    assert by['shared server key']['status'] == 'error' and 'no vault secret' in by['shared server key']['detail']
+    # Resilio: the module task whose key came from the escrow failed on the escrow read
+    rows = statuses(p.resilio_rows('a1', dict(component='agent', escrowed=True, key=escrow_failed, exposed=False)))
+    assert rows['agent master key'] == 'error'
+
+
+def test_resilio_exposure_from_the_unit_property_names_never_values():
+    base = dict(component='mc', escrowed=True, key={'changed': False, 'process_has_value': True}, env='RESILIO_MPASSWD',
+                unit_name='resilio-connect-server')
+    def exposure(stdout, rc=0):
+        rows = p.resilio_rows('mc1', dict(base, unit={'rc': rc, 'stdout': stdout, 'failed': rc != 0}))
+        return rows[1]
+    assert exposure('LANG=C "RESILIO_MPASSWD=top secret"')['status'] == 'error'
+    assert exposure('RESILIO_MPASSWD=x')['status'] == 'error'
+    assert exposure('LANG=C OTHER_RESILIO_MPASSWD=x')['status'] == 'ok'
+    assert exposure('')['status'] == 'ok'
+    failed = exposure('', rc=1)
+    assert failed['status'] == 'error' and failed['detail'].startswith('cannot read the unit: systemctl show resilio-connect-server failed')
+    for r in p.resilio_rows('mc1', dict(base, unit={'rc': 0, 'stdout': 'RESILIO_MPASSWD=top secret'})):
+        assert 'top secret' not in r['detail']
+
+
+def host(name, **facts):
+    return dict(facts, inventory_hostname=name)
+
+
+def test_every_host_of_the_covered_groups_is_in_the_report():
+    swarm_ok = p.swarm_rows('m1', dict(result={'autolock': False}))
+    hosts = [host('m1', keyfleet_posture_swarm_rows=swarm_ok),
+             # its posture tasks stopped: the rescue noted why
+             host('m2', keyfleet_posture_failures=[{'system': 'swarm', 'msg': 'keyfleet.encryption.escrow: wrong vault password'}]),
+             # never reached (no facts at all)
+             host('m3'),
+             host('web1')]
+    rows = p.fleet_rows(hosts, {'swarm': ['m1', 'm2', 'm3'], 'consul': []})
+    by = dict((r['host'], r) for r in rows)
+    assert sorted(by) == ['m1', 'm2', 'm3']  # web1 is in no covered group
+    assert by['m1']['status'] == 'todo'
+    assert (by['m2']['check'], by['m2']['status']) == ('read', 'error') and 'wrong vault password' in by['m2']['detail']
+    assert by['m3']['status'] == 'error' and 'not reached' in by['m3']['detail']
+
+
+def test_when_every_host_fails_the_report_still_has_every_host():
+    hosts = [host('c1'), host('c2'), host('a1'), host('mc1'), host('ag1')]
+    expected = {'consul': ['c1', 'c2'], 'aspera': ['a1'], 'resilio': [['mc1'], ['ag1']], 'mcollective': [], 'swarm': []}
+    rows = p.fleet_rows(hosts, expected)
+    assert sorted((r['system'], r['host']) for r in rows) == [
+        ('aspera', 'a1'), ('consul', 'c1'), ('consul', 'c2'), ('resilio', 'ag1'), ('resilio', 'mc1')]
+    assert set(r['status'] for r in rows) == {'error'}
+    assert json.loads(p.render(rows, 'json'))['summary']['error'] == 5
+    assert p.render([], 'markdown').startswith('# Fleet posture')  # an empty fleet still gives a report
+
+
+def test_a_host_in_two_systems_missing_only_in_one():
+    hosts = [host('h1', resilio_master_key_run_posture_rows=p.resilio_rows('h1', dict(component='agent', escrowed=False, exposed=False)))]
+    rows = p.fleet_rows(hosts, {'resilio': [['h1']], 'mcollective': ['h1']})
+    assert sorted((r['system'], r['check'], r['status']) for r in rows) == [
+        ('mcollective', 'read', 'error'), ('resilio', 'agent master key', 'missing'), ('resilio', 'agent master key exposure', 'ok')]
+
+
+def test_resilio_escrow_read_failed_is_an_error_naming_the_escrow():
+    rows = p.resilio_rows('a1', dict(component='agent', escrow_name='resilio_key_a1', exposed=False, escrowed=False,
+                                     escrow_read={'failed': True, 'msg': "Task failed: The lookup plugin 'keyfleet.encryption.escrow' "
+                                                                         "failed: keyfleet.encryption.escrow: wrong vault password"}))
+    assert rows[0]['status'] == 'error'
+    assert rows[0]['detail'] == 'cannot read the escrow (resilio_key_a1): keyfleet.encryption.escrow: wrong vault password'
+
+
+def test_ansible_wrapping_of_an_escrow_error_is_left_out():
+    wrapped = {'failed': True, 'msg': "Finalization of task args for 'ansible.builtin.set_fact' failed: Error while resolving "
+                                      "value for 'x': The lookup plugin 'keyfleet.encryption.escrow' failed: "
+                                      "keyfleet.encryption.escrow: wrong vault password"}
+    assert p._msg(wrapped) == 'keyfleet.encryption.escrow: wrong vault password'
+    assert p._msg({'failed': True, 'msg': 'Task failed: Permission denied'}) == 'Permission denied'
