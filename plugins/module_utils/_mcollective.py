@@ -16,14 +16,6 @@ from __future__ import annotations
 
 import re
 
-# The plugin.aes.send_pubkey / learn_pubkeys values and the server key layout of each scenario (the plugin's
-# "Deployment Scenarios"). Only the exact string "1" enables send/learn.
-SCENARIOS = {
-    'manual_unique': dict(send='0', learn='0', shared=False),
-    'automatic_unique': dict(send='1', learn='1', shared=False),
-    'manual_shared': dict(send='0', learn='0', shared=True),
-    'automatic_shared': dict(send='1', learn='1', shared=True),
-}
 # Servers load <client_cert_dir>/<name>.pem: the caller id must be a plain file name.
 NAME = re.compile(r'^[\w.-]+$')
 MIN_BITS = 2048
@@ -45,12 +37,14 @@ def _int(value):
 
 def input_problems(o):
     """The role's options against the scenarios and the plugin: o holds scenario, key_size, serializer,
-    server_keys, ca_cert, insecure_learning."""
+    server_keys, ca_cert, insecure_learning, and scenarios - the role's table of each scenario's send, learn and
+    shared (roles/mcollective_aes/vars/main.yml, the one copy), which the settings it writes come from too."""
     problems = []
+    scenarios = o.get('scenarios') or {}
     scenario = o.get('scenario')
     size = _int(o.get('key_size'))
-    if scenario not in SCENARIOS:
-        problems.append('mcollective_aes_scenario must be one of %s (got %s)' % (', '.join(SCENARIOS), scenario))
+    if scenario not in scenarios:
+        problems.append('mcollective_aes_scenario must be one of %s (got %s)' % (', '.join(scenarios), scenario))
     if size is None or size < MIN_BITS:
         problems.append('mcollective_aes_key_size must be at least %d bits (got %s)' % (MIN_BITS, o.get('key_size')))
     if o.get('serializer') not in ('yaml', 'marshal'):
@@ -65,13 +59,13 @@ def input_problems(o):
             'request as an X509 certificate with subject /CN=<caller id> signed by that CA, and this role distributes '
             'bare RSA public keys, so every request would fail. Leave it empty: use a manual scenario (keys copied by '
             'this role), or learning with mcollective_aes_insecure_learning=true.')
-    mode = SCENARIOS.get(scenario)
-    if mode and mode['learn'] == '1' and not _bool(o.get('insecure_learning')):
+    mode = scenarios.get(scenario)
+    if mode and str(mode.get('learn')) == '1' and not _bool(o.get('insecure_learning')):
         problems.append(
             'mcollective_aes_scenario %s learns public keys from the network: set mcollective_aes_insecure_learning=true '
             'to accept that anyone on the middleware can plant a key (CVE-2014-3251), or use the manual scenario of the '
             'same key layout (this role does not issue the CA-signed certificates learning with a CA needs)' % scenario)
-    if mode and mode['shared'] and o.get('server_keys') == 'puppet':
+    if mode and _bool(mode.get('shared')) and o.get('server_keys') == 'puppet':
         problems.append('mcollective_aes_server_keys=puppet reuses each node\'s own Puppet keys; mcollective_aes_scenario '
                         '%s shares one server key pair: use manual_unique or automatic_unique' % scenario)
     return problems

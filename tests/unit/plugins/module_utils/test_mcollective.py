@@ -14,7 +14,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.keyfleet.encryption.plugins.filter.mcollective_aes_problems import mcollective_aes_problems
 from ansible_collections.keyfleet.encryption.plugins.module_utils import _mcollective as m
 
-GOOD = dict(scenario='manual_unique', key_size=4096, serializer='marshal', server_keys='generate', ca_cert='',
+# As roles/mcollective_aes/vars/main.yml has them.
+SCENARIOS = {'manual_unique': dict(send='0', learn='0', shared=False), 'automatic_unique': dict(send='1', learn='1', shared=False),
+             'manual_shared': dict(send='0', learn='0', shared=True), 'automatic_shared': dict(send='1', learn='1', shared=True)}
+GOOD = dict(scenarios=SCENARIOS, scenario='manual_unique', key_size=4096, serializer='marshal', server_keys='generate', ca_cert='',
             insecure_learning=False)
 
 
