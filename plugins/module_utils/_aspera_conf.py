@@ -151,3 +151,67 @@ def content_protection_sources(xml_text):
     found = read_settings(xml_text, ('transfer_encryption_content_protection_secret',))
     return dict(('node' if e['level'] == 'node' else '%s_%s' % (e['level'], e['name']), e['value'])
                 for e in found if e['value'])
+
+
+
+# What aspera.conf's token_life_seconds is where no level sets it (the vendor's default).
+DEFAULT_TOKEN_LIFE = 86400
+
+
+def _where(entry):
+    return 'node' if entry['level'] == 'node' else '%s %s' % (entry['level'], entry['name'])
+
+
+def token_key_removal(found, switched_at, now, old_expired=False, expiry_wait=0):
+    """Whether this run removes the old token_encryption_key settings. Tokens made with them stay valid for
+    token_life_seconds (the longest any level sets; DEFAULT_TOKEN_LIFE where the node sets none) after asperanoded
+    switched to dynamic keys at ``switched_at`` (epoch seconds as recorded on the host; None or '' when not recorded
+    yet, as in check mode: then the whole life is left). ``old_expired`` is the operator's word that they have expired.
+
+    ``found`` is aspera_config's RV(found). Returns a dict: ``problems`` (sentences naming what to change; nothing is
+    removed while there is one), ``old`` (where token_encryption_key is set), ``life``, ``left`` (seconds), ``wait``
+    (seconds this run waits before removing them, 0 for none), ``remove`` and ``message`` (why they are kept, or '').
+    """
+    old = [dict(level=e['level'], name=e['name']) for e in found if e['param'] == 'token_encryption_key']
+    decision = dict(problems=[], old=old, life=DEFAULT_TOKEN_LIFE, left=0, wait=0, remove=False, message='')
+    problems = decision['problems']
+    try:
+        wait_at_most = int(expiry_wait)
+    except (TypeError, ValueError):
+        wait_at_most = -1
+    if wait_at_most < 0:
+        problems.append('aspera_token_key_expiry_wait must be a number of seconds, 0 or more (got %r)' % (expiry_wait,))
+    if not old or problems:
+        return decision
+    if old_expired:
+        decision['remove'] = True
+        return decision
+    lives = [] if any(e['param'] == 'token_life_seconds' and e['level'] == 'node' for e in found) else [DEFAULT_TOKEN_LIFE]
+    for e in found:
+        if e['param'] == 'token_life_seconds':
+            try:
+                lives.append(int(str(e['value']).strip()))
+            except ValueError:
+                problems.append('token_life_seconds of %s in aspera.conf is %r, not a number of seconds: correct it in '
+                                'aspera.conf, or set aspera_token_key_old_expired=true once every token made with an '
+                                'old key has expired' % (_where(e), e['value']))
+    start = int(now)
+    if switched_at not in (None, ''):
+        try:
+            start = int(str(switched_at).strip())
+        except ValueError:
+            problems.append("the record of the switch to dynamic token keys (.keyfleet-token-switch under "
+                            "aspera_state_dir) holds %r, not a time: remove it to count the tokens' life from this "
+                            "run, or set aspera_token_key_old_expired=true" % (switched_at,))
+    if problems:
+        return decision
+    life = max(lives)
+    left = max(0, start + life - int(now))
+    remove = left <= wait_at_most
+    decision.update(life=life, left=left, remove=remove, wait=left + 1 if remove and left > 0 else 0)
+    if not remove:
+        decision['message'] = (
+            'token_encryption_key kept in aspera.conf for %d s more (token_life_seconds %d after the switch); run '
+            'again then, or set aspera_token_key_old_expired=true once you know every such token has expired'
+            % (left, life))
+    return decision
