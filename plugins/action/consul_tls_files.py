@@ -17,10 +17,12 @@ only brings its public key, and one that asks for more than that is refused (plu
 from __future__ import annotations
 
 from ansible.module_utils.common.validation import check_type_list
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import HAS_CRYPTOGRAPHY, TLSError, name_problems, names_refusal
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import (
+    HAS_CRYPTOGRAPHY, TLSError, agent_dns_names, name_problems, names_refusal)
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import check_issued, check_request, pki_sign_data, sign_request
 
 MODULE = 'keyfleet.encryption.consul_tls_files'
@@ -56,6 +58,15 @@ class ActionModule(ActionBase):
         if days is None or not 1 <= days <= MAX_CERT_DAYS:
             return dict(result, failed=True, msg='cert_days (consul_tls_cert_days) must be a number of days from 1 to %d, not %r'
                         % (MAX_CERT_DAYS, self._task.args.get('cert_days')))
+        named = args.pop('agent', None)
+        if named is not None:  # the names consul tls cert create gives the agent
+            if 'dns_names' in args:
+                return dict(result, failed=True, msg='give dns_names or agent, not both')
+            try:
+                args['dns_names'] = agent_dns_names(boolean(named['server']), named['node_name'], named['datacenter'],
+                                                    named['domain'])
+            except (KeyError, TypeError, AttributeError, ValueError):
+                return dict(result, failed=True, msg='agent needs server, node_name, datacenter and domain, not %r' % (named,))
         # The controller's names, checked before anything is written on the agent; the module sees the same lists.
         dns_names, ip_addresses = _names(args.get('dns_names')), _names(args.get('ip_addresses', ['127.0.0.1']))
         problems = name_problems(dns_names, ip_addresses)

@@ -546,3 +546,127 @@ def client_from_params(params):
     return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
                         validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0),
                         client_cert=params.get('client_cert'), client_key=params.get('client_key'))
+
+
+# --- Rules the role checks before anything changes. Each returns sentences that name the variable to change
+# (empty: nothing wrong); the role asserts on the list and the order of the work stays in YAML.
+
+def _names(names):
+    return ', '.join(sorted(set(names)))
+
+
+def member_problems(members, run_nodes, group='consul', alive=False):
+    """Members a run of ``run_nodes`` would cut off, as sentences.
+
+    Compared by node name: each member's name (as Consul reports it) against the node names the agents of
+    this run report (their ``state.node_name``), never inventory names - an inventory host c1.example.com
+    is node c1 in Consul. ``members`` may hold several agents' views at once (duplicates are fine).
+    With ``alive`` (a key change through the keyring API, which counts live nodes only) every member must be
+    alive and every node of the run a member.
+    """
+    run = set(run_nodes or [])
+    members = list(members or [])
+    problems = []
+    outside = [m['name'] for m in members if m.get('status') != 'left' and m['name'] not in run]
+    if outside:
+        problems.append('members not among the hosts of this run (group %s): %s. Node names are compared: each '
+                        'member\'s name with the node names the agents of this run report, not with inventory names. '
+                        'Every agent must go through every stage or it is cut off: add them to the inventory (the '
+                        'group consul_hosts names) and do not --limit the run.' % (group, _names(outside)))
+    if alive:
+        down = [m['name'] for m in members if m.get('status') != 'alive']
+        down += list(run - set(m['name'] for m in members))
+        if down:
+            problems.append('members not alive from this agent: %s; a key change now would cut them off. Bring them '
+                            'back first.' % _names(down))
+    return problems
+
+
+def rotation_problems(info, run_nodes, group='consul'):
+    """Why a gossip key rotation cannot start from this agent's read (consul_agent_info's result)."""
+    if not info.get('reachable'):
+        return ['the agent does not answer (%s): a rotation needs every agent. Start it and run again.'
+                % info.get('error', '')]
+    stage = info['state']['gossip']['stage']
+    if stage != FINAL_STAGE:
+        return ['gossip is at stage %s, not fully encrypted: run consul_gossip_running_cluster first.' % stage]
+    return member_problems(info.get('members'), run_nodes, group, alive=True)
+
+
+def contradiction_problems(state, datacenter=None, domain=None, node_name=None):
+    """Inventory values the running agent contradicts, as sentences. The agent is the truth: a value that says
+    otherwise would name certificates and escrow entries after a datacenter or node the cluster does not have."""
+    given = [('consul_datacenter', datacenter, state.get('datacenter')),
+             ('consul_domain', domain.rstrip('.') if domain else domain, state.get('domain'))]
+    wrong = [(var, value) for var, value, theirs in given if value is not None and value != theirs]
+    problems = []
+    if wrong:
+        problems.append('the running agent is in datacenter %s with domain %s, but %s. Correct or remove them (unset, '
+                        'the agent\'s values are used).'
+                        % (json.dumps(state.get('datacenter')), json.dumps(state.get('domain')),
+                           ' and '.join('%s is %s' % (var, json.dumps(value)) for var, value in wrong)))
+    if node_name is not None and node_name != state.get('node_name'):
+        problems.append('the running agent\'s node name is %s, but consul_node_name is %s. Correct or remove it '
+                        '(unset, the agent\'s node name is used).' % (json.dumps(state.get('node_name')), json.dumps(node_name)))
+    return problems
+
+
+def local_keyring_problem(path, prints, key_fp, key_name):
+    """serf/local.keyring (``prints``, its keys' fingerprints, None when absent) decides the key a restarted agent
+    uses, whatever the encrypt setting says: a sentence when its primary key is not ``key_fp``, else None."""
+    if prints is None or prints[:1] == [key_fp]:
+        return None
+    return ('%s has the primary key %s (keys by SHA-256 fingerprint: %s), not the gossip key %s (%s); Consul would '
+            'ignore the encrypt setting and keep that key. If the cluster runs with that key, set consul_gossip_key to '
+            'it (or rotate keys with the consul_gossip_rotate playbook); if the file is stale, set '
+            'consul_gossip_rewrite_keyring=true to replace it.'
+            % (path, (prints or ['none'])[0], ', '.join(prints) or 'none', key_fp, key_name))
+
+
+def lan_primary_keys(keyrings):
+    """Fingerprints of the primary keys of the LAN rings in one or more agents' keyrings (consul_agent_info)."""
+    return sorted(set(fp for ring in keyrings or [] if not ring.get('wan') for fp in ring.get('primary_keys') or []))
+
+
+def gossip_key_problems(info, key_fp, key_name, data_dir, rewrite_keyring=False):
+    """Whether this agent (consul_agent_info's read) runs with, and would restart with, the gossip key ``key_fp``.
+
+    The agent encrypts with the primary key of its keyring (read through the API), whatever its encrypt setting
+    says; a restarted agent loads serf/local.keyring first. With ``rewrite_keyring`` the stage rewrites that file
+    to hold the gossip key alone before the restart, so neither counts.
+    """
+    if rewrite_keyring:
+        return []
+    problems = []
+    primary = [fp for fp in lan_primary_keys(info.get('keyring')) if fp != key_fp]
+    if primary:
+        problems.append('the running agent encrypts gossip with the primary key %s (SHA-256 fingerprint, from its '
+                        'keyring), not the gossip key %s (%s). If the cluster runs with that key, set consul_gossip_key '
+                        'to it, or rotate keys with the consul_gossip_rotate playbook.'
+                        % (', '.join(primary), key_fp, key_name))
+    problem = local_keyring_problem('%s/serf/local.keyring' % data_dir.rstrip('/'), info.get('local_keyring'),
+                                    key_fp, key_name)
+    return problems + ([problem] if problem else [])
+
+
+def gossip_source_problems(info, run_primary, given, escrowed, escrow_name):
+    """Before the gossip key is escrowed: what was read must name one key, or none.
+
+    ``run_primary``: the LAN primary keys (fingerprints) the servers of this run reported; ``given``: whether
+    consul_gossip_key is set; ``escrowed``: whether the escrow holds ``escrow_name``. A server that cannot read
+    its keyring (HTTP 403) never counts as "no key".
+    """
+    state = info.get('state') or {}
+    encrypting = bool(info.get('reachable')) and state.get('gossip', {}).get('stage', 0) >= 1
+    problems = []
+    if encrypting and state.get('server') and info.get('keyring_error'):
+        problems.append('its keyring cannot be read (%s); the token (consul_http_token) needs keyring = "read" '
+                        '(docs/consul-acl.md).' % info['keyring_error'])
+    if len(run_primary) > 1:
+        problems.append('the servers of this run encrypt with different primary keys (%s, SHA-256 fingerprints): '
+                        'finish that key change first (the consul_gossip_rotate playbook).' % ', '.join(run_primary))
+    elif encrypting and not (given or run_primary or escrowed):
+        problems.append('it encrypts gossip (stage %s), the escrow holds no %s, and no server of this run could give '
+                        'the key in use: a new key would cut it off. Run with the servers, or set consul_gossip_key to '
+                        'the key in use.' % (state['gossip']['stage'], escrow_name))
+    return problems

@@ -12,7 +12,10 @@ community.crypto's modules do.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
+import hashlib
 import ipaddress
 import re
 
@@ -34,8 +37,8 @@ class TLSError(Exception):
 _LDH = re.compile(r'[A-Za-z0-9-]+\Z')
 
 # Where the role keyfleet.encryption.consul takes an agent's names from: the variables to change.
-NAMES_FROM = ('the role keyfleet.encryption.consul makes dns_names from consul_node_name (default: the inventory hostname), '
-              'consul_datacenter and consul_domain')
+NAMES_FROM = ('the role keyfleet.encryption.consul makes dns_names from consul_node_name (default: the node name the '
+              'running agent reports, else the inventory hostname), consul_datacenter and consul_domain')
 
 
 def _dns_name_problem(name):
@@ -63,6 +66,63 @@ def _dns_name_problem(name):
         if label.startswith('-') or label.endswith('-'):
             return '%r: the label %r starts or ends with \'-\'' % (name, label)
     return None
+
+
+def agent_dns_names(server, node_name, datacenter, domain):
+    """The DNS names of an agent's certificate, as ``consul tls cert create`` gives them: server.<dc>.<domain> and
+    <node>.server.<dc>.<domain> for a server, client.<dc>.<domain> for a client; localhost for the local API."""
+    suffix = '%s.%s' % (datacenter, domain.rstrip('.'))
+    names = ['server.' + suffix, '%s.server.%s' % (node_name, suffix)] if server else ['client.' + suffix]
+    return names + ['localhost']
+
+
+_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----', re.S)
+
+
+def pem_fingerprints(text):
+    """SHA-256 fingerprints (of the DER, lower-case hex in colon-separated pairs, as community.crypto and openssl
+    give them) of every certificate in a PEM text; a block that is not base64 is named by its text."""
+    prints = []
+    for body in _PEM_CERT.findall(text or ''):
+        try:
+            der = base64.b64decode(re.sub(r'\s', '', body), validate=True)
+        except (binascii.Error, ValueError):
+            der = re.sub(r'\s', '', body).encode('ascii', 'replace')
+        digest = hashlib.sha256(der).hexdigest()
+        prints.append(':'.join(digest[i:i + 2] for i in range(0, len(digest), 2)))
+    return prints
+
+
+def trusted_ca_problems(trusted, run_ca, ca_source='controller', pki_mount_point='pki', ca_cert_given=False,
+                        escrow_name='consul_tls_ca_dc1'):
+    """Why the CA of this run must not be used: agents already trust another CA, or trust one while this run has none.
+
+    ``trusted``: each host's trusted CA file (PEM, empty when it trusts none); ``run_ca``: the CA certificate this run
+    would sign with (the PKI's, consul_tls_ca_cert, or the escrow's ``escrow_name``_cert; empty when none yet, and a
+    new CA would be made). A new CA for agents that trust one splits the cluster: replacing a CA is its own operation.
+    """
+    prints = dict((host, pem_fingerprints(pem)) for host, pem in trusted.items())
+    trusting = sorted(host for host, fps in prints.items() if fps)
+    if not trusting:
+        return []
+    theirs = ', '.join(sorted(set(fp for fps in prints.values() for fp in fps)))
+    ours = pem_fingerprints(run_ca)[:1]
+    if not ours:
+        return ['These agents already trust a CA: %s (SHA-256 %s), but the escrow holds no %s_cert and consul_tls_ca_cert '
+                'is not set, so this run would make a new CA and split the cluster. Point keyfleet_escrow_file (or '
+                'keyfleet_escrow_backend=kv and keyfleet_escrow_kv_path) at the escrow that holds the CA (another '
+                'operator\'s, another path, or a datacenter that was renamed: consul_tls_ca_escrow_name), or give that CA '
+                'as consul_tls_ca_cert and consul_tls_ca_key. Replacing a cluster\'s CA is a separate operation, never a '
+                'side effect.' % (', '.join(trusting), theirs, escrow_name)]
+    distrusting = [host for host in trusting if ours[0] not in prints[host]]
+    if not distrusting:
+        return []
+    source = ('the PKI %s (consul_tls_ca_source)' % pki_mount_point if ca_source == 'pki'
+              else 'consul_tls_ca_cert' if ca_cert_given else 'escrow %s_cert' % escrow_name)
+    return ['The CA of this run (%s, SHA-256 %s) is not the CA these agents trust: %s (SHA-256 %s). Use the CA they '
+            'trust: another escrow (keyfleet_escrow_file, keyfleet_escrow_backend, keyfleet_escrow_kv_path) or '
+            'consul_tls_ca_cert/consul_tls_ca_key. Replacing a cluster\'s CA is a separate operation, never a side '
+            'effect.' % (source, ours[0], ', '.join(distrusting), theirs)]
 
 
 def name_problems(dns_names, ip_addresses):

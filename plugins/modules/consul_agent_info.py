@@ -49,6 +49,23 @@ options:
     type: bool
     default: false
     version_added: 1.0.0
+  datacenter:
+    description:
+      - The datacenter the inventory says the agent is in (C(consul_datacenter)). A value the running agent
+        contradicts is named in RV(problems); unset, nothing is compared.
+    type: str
+    version_added: 1.0.0
+  domain:
+    description:
+      - The DNS domain the inventory gives (C(consul_domain)), compared with the running agent's like O(datacenter).
+        A trailing dot does not count.
+    type: str
+    version_added: 1.0.0
+  node_name:
+    description:
+      - The node name the inventory gives (C(consul_node_name)), compared with the running agent's like O(datacenter).
+    type: str
+    version_added: 1.0.0
   trusted_ca_file:
     description:
       - When set, RV(trusted_ca_pem) holds the CA certificates the agent trusts, so one call reads both the state
@@ -168,6 +185,14 @@ gossip_primary_key:
   description: The primary gossip key of the LAN ring (a secret). Only with O(gossip_key) and gossip encryption on.
   returned: when O(gossip_key) is true and gossip is encrypted
   type: str
+problems:
+  description:
+    - Inventory values the running agent contradicts (O(datacenter), O(domain), O(node_name)), one sentence each,
+      naming the variable to correct. Empty when the agent agrees or does not answer.
+  returned: always
+  type: list
+  elements: str
+  version_added: 1.0.0
 local_keyring:
   description: Fingerprints of the keys in C(serf/local.keyring); null when the file does not exist.
   returned: always
@@ -180,8 +205,8 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
-    COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, binary_version, leader_name,
-    read_local_keyring)
+    COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, binary_version, contradiction_problems,
+    leader_name, read_local_keyring)
 
 
 def read_trusted_ca(module, result):
@@ -202,10 +227,11 @@ def read_trusted_ca(module, result):
 
 def main():
     argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
-                         trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False))
+                         trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False),
+                         datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
-    result = dict(changed=False, reachable=False)
+    result = dict(changed=False, reachable=False, problems=[])
 
     data_dir = module.params['data_dir']
     try:
@@ -215,7 +241,8 @@ def main():
     except ConsulError as e:  # it answers but cannot be read (ACL, certificate): never "not running"
         module.fail_json(msg='the agent answers but cannot be read: %s' % e, **result)
     else:
-        result.update(reachable=True, state=state)
+        result.update(reachable=True, state=state, problems=contradiction_problems(
+            state, module.params['datacenter'], module.params['domain'], module.params['node_name']))
         if data_dir and os.path.realpath(data_dir) != os.path.realpath(state['data_dir'] or data_dir):
             module.fail_json(msg='consul_data_dir is %s, but the agent runs with data_dir %s. Set consul_data_dir to %s '
                                  'or leave it unset (the running agent\'s is used).'

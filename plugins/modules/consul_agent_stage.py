@@ -132,6 +132,8 @@ options:
   members:
     description:
       - Node names that must be alive members before the restart and at the gate.
+      - Node names as the agents report them (C(state.node_name) of M(keyfleet.encryption.consul_agent_info)), not
+        inventory names, which may differ (an inventory host V(c1.example.com) may be node V(c1)).
       - When set, a member this agent sees that is not in the list (and has not left) stops the module before
         anything is written; every member must go through every stage or it is cut off.
     type: list
@@ -160,7 +162,8 @@ EXAMPLES = r"""
     tls_key_file: /etc/consul.d/tls/consul-agent-key.pem
     https_port: 8501
     config_dir: /etc/consul.d
-    members: "{{ groups['consul'] }}"
+    # the node names the agents report, read before with consul_agent_info
+    members: "{{ groups['consul'] | map('extract', hostvars, ['consul_info', 'state', 'node_name']) | list }}"
 """
 
 RETURN = r"""
@@ -225,7 +228,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, PARTS, ConsulError, ConsulUnreachable, client_from_params, gossip_settings, key_fingerprint,
-    binary_version, leader_name, read_local_keyring, tls_settings, wait_healthy)
+    binary_version, leader_name, local_keyring_problem, member_problems, read_local_keyring, tls_settings, wait_healthy)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
@@ -323,13 +326,11 @@ def main():
     found = dict((part, state[part]['stage'] if state else -1) for part in parts)
     if state and p['members']:
         try:
-            unknown = sorted(m['name'] for m in client.members() if m['status'] != 'left' and m['name'] not in p['members'])
+            problems = member_problems(client.members(), p['members'])
         except ConsulError as e:
             module.fail_json(msg='member list failed: %s' % e)
-        if unknown:
-            module.fail_json(msg='%s: members not among the hosts of this run: %s. Every agent must go through every '
-                                 'stage or it is cut off: add them to the inventory (and do not --limit the run). '
-                                 'Nothing was written.' % (state['node_name'], ', '.join(unknown)))
+        if problems:
+            module.fail_json(msg='%s: %s Nothing was written.' % (state['node_name'], ' '.join(problems)))
     target = dict((part, max(p['stage'], found[part])) for part in parts)
     consul = module.get_bin_path(p['consul_binary'], required=True)
     uid, gid = ids(module, p['owner'], p['group'])
@@ -356,11 +357,10 @@ def main():
                 prints = read_local_keyring(keyring)
             except ConsulError as e:
                 module.fail_json(msg=str(e))
-            if prints is not None and prints[:1] != [key_fingerprint(p['gossip_key'])]:
+            problem = local_keyring_problem(keyring, prints, key_fingerprint(p['gossip_key']), 'gossip_key')
+            if problem:
                 if not p['rewrite_keyring']:
-                    module.fail_json(msg='%s has the primary key %s, not the gossip key (%s): Consul would ignore the '
-                                         'encrypt setting. Set the keyring right, or rewrite_keyring=true to replace it.'
-                                     % (keyring, (prints or ['none'])[0], key_fingerprint(p['gossip_key'])))
+                    module.fail_json(msg=problem)
                 keyring_rewrite = keyring
 
     changed_files = [f.path for f in fragments if f.content_changed or f.attrs_changed] + \

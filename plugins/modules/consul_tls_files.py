@@ -96,9 +96,33 @@ options:
       - ASCII only, labels of letters, digits and C(-) (not first or last), 1-63 characters each, 253 at most in all,
         no wildcard; the first at most 64 characters (the common name). An internationalized name is given in its
         IDNA form (C(xn--...)).
+      - Exactly one of O(dns_names) and O(agent).
     type: list
     elements: str
-    required: true
+  agent:
+    description:
+      - The agent the certificate is for; its DNS names are then those C(consul tls cert create) gives -
+        C(server.<datacenter>.<domain>), C(<node_name>.server.<datacenter>.<domain>) and C(localhost) for a server,
+        C(client.<datacenter>.<domain>) and C(localhost) for a client - under the same rule as O(dns_names).
+      - Exactly one of O(dns_names) and O(agent).
+    type: dict
+    suboptions:
+      server:
+        description: Whether the agent is a server.
+        type: bool
+        required: true
+      node_name:
+        description: The node name the agent reports.
+        type: str
+        required: true
+      datacenter:
+        description: The agent's datacenter.
+        type: str
+        required: true
+      domain:
+        description: The agent's DNS domain (a trailing dot does not count).
+        type: str
+        required: true
   ip_addresses:
     description: The certificate's IP addresses; each must parse as an IPv4 or IPv6 address.
     type: list
@@ -174,7 +198,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import (
-    CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, TLSError, certificate_problems, load_certificate, load_key, name_problems,
+    CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, TLSError, agent_dns_names, certificate_problems, load_certificate, load_key, name_problems,
     names_refusal, new_key_pem, signing_request_pem)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
@@ -227,7 +251,11 @@ def main():
             ca_file=dict(type='path', required=True),
             cert_file=dict(type='path', required=True),
             key_file=dict(type='path', required=True),
-            dns_names=dict(type='list', elements='str', required=True),
+            dns_names=dict(type='list', elements='str'),
+            agent=dict(type='dict', options=dict(server=dict(type='bool', required=True),
+                                                 node_name=dict(type='str', required=True),
+                                                 datacenter=dict(type='str', required=True),
+                                                 domain=dict(type='str', required=True))),
             ip_addresses=dict(type='list', elements='str', default=['127.0.0.1']),
             renew_days=dict(type='int', default=30),
             certificate=dict(type='str'),
@@ -238,6 +266,8 @@ def main():
             service=dict(type='str', default='consul'),
         ),
         supports_check_mode=True,
+        required_one_of=[('dns_names', 'agent')],
+        mutually_exclusive=[('dns_names', 'agent')],
     )
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=str(CRYPTOGRAPHY_ERROR))
@@ -245,6 +275,8 @@ def main():
     if p['ca_key']:
         module.fail_json(msg='ca_key is for the controller: run keyfleet.encryption.consul_tls_files as a task, '
                              'where its action plugin signs and keeps the CA key off the agent')
+    if p['agent']:
+        p['dns_names'] = agent_dns_names(**p['agent'])
     # the names, by the same rule as the action plugin's, before anything is written
     problems = name_problems(p['dns_names'], p['ip_addresses'])
     if problems:

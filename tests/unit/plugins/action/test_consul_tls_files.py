@@ -519,3 +519,22 @@ def test_a_ca_certificate_an_agent_got_before_is_issued_again(tls):
     assert again['changed'] and again['certificate_due'] == ['a CA certificate (CA:TRUE or keyCertSign), which no agent gets']
     assert_only_what_the_controller_decided((tls['dir'] / 'agent.pem').read_text(), tls['args']['ca_cert'],
                                             tls['args']['dns_names'], ['127.0.0.1'])
+
+
+def test_an_agent_is_named_as_consul_tls_cert_create_names_it(tls):
+    tls['args'].pop('dns_names')
+    made = tls['task'](agent=dict(server='true', node_name='c1', datacenter='dc1', domain='consul.'))
+    assert made['changed'] and not made.get('failed')
+    assert all(call['dns_names'] == ['server.dc1.consul', 'c1.server.dc1.consul', 'localhost'] and 'agent' not in call
+               for call in tls['calls'])
+    cert = x509.load_pem_x509_certificate((tls['dir'] / 'agent.pem').read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ['server.dc1.consul', 'c1.server.dc1.consul', 'localhost']
+
+
+def test_names_and_agent_together_or_an_agent_half_given_are_refused(tls):
+    both = tls['task'](agent=dict(server=False, node_name='c1', datacenter='dc1', domain='consul'))
+    assert both['failed'] and 'not both' in both['msg'] and tls['calls'] == []
+    tls['args'].pop('dns_names')
+    half = tls['task'](agent=dict(server=False, node_name='c1'))
+    assert half['failed'] and 'agent needs server, node_name, datacenter and domain' in half['msg'] and tls['calls'] == []

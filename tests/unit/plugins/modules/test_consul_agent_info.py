@@ -78,3 +78,13 @@ def test_unset_connection_options_come_from_the_consul_cli_environment(monkeypat
     seen.clear()
     run_module(consul_agent_info, dict(url=['http://127.0.0.1:8500'], token='given'))  # options win over the environment
     assert seen['client'].urls == ['http://127.0.0.1:8500'] and seen['token'] == 'given'
+
+
+def test_inventory_values_the_agent_contradicts_are_problems_not_failures(agent, run_module):
+    assert run_module(consul_agent_info, {})['problems'] == []
+    result = run_module(consul_agent_info, dict(node_name='node1.example.com'))
+    assert not result.get('failed') and result['problems'] == [
+        'the running agent\'s node name is "node1", but consul_node_name is "node1.example.com". Correct or remove it '
+        '(unset, the agent\'s node name is used).']
+    agent.running = False  # nothing to contradict
+    assert run_module(consul_agent_info, dict(node_name='x'))['problems'] == []

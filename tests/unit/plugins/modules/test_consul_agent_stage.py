@@ -208,5 +208,5 @@ def test_an_unhealthy_agent_after_the_restart_fails_and_says_the_run_resumes(lab
 def test_a_member_outside_the_run_stops_before_any_write(lab, run_module):
     lab['agent'].members_seen.append(('node4', 'alive'))
     result = run_module(consul_agent_stage, lab['args'])
-    assert result['failed'] and 'members not among the hosts of this run: node4' in result['msg']
+    assert result['failed'] and 'members not among the hosts of this run (group consul): node4.' in result['msg']
     assert not os.path.exists(lab['args']['gossip_config_file']) and lab['restarts'] == []
