@@ -153,7 +153,6 @@ def content_protection_sources(xml_text):
                 for e in found if e['value'])
 
 
-
 # What aspera.conf's token_life_seconds is where no level sets it (the vendor's default).
 DEFAULT_TOKEN_LIFE = 86400
 
