@@ -61,7 +61,9 @@ done
 if [ "$failed" != 0 ]; then
   # Again at the end: what failed, for a reader who sees only the tail.
   [ "$(cat "$logs/checks.rc")" = 0 ] || { echo "=== the static checks failed; their last lines:"; tail -n 60 "$logs/checks.log"; }
-  for s in $(cat "$logs/failed" 2>/dev/null); do echo "=== $s failed"; failure_digest "$logs/scenario-$s.log"; done
+  if [ -f "$logs/failed" ]; then
+    while read -r s; do echo "=== $s failed"; failure_digest "$logs/scenario-$s.log"; done <"$logs/failed"
+  fi
   echo "make test: FAILED"; exit 1
 fi
 
