@@ -134,7 +134,8 @@ def collective_problems(c):
     if c.get('shared'):
         names.append(c.get('shared_key_name'))
     else:
-        names += list(c.get('server_key_names') or [])
+        # A server outside the run published no name: it is named above, not counted here.
+        names += [n for h, n in zip(c.get('server_hosts') or [], c.get('server_key_names') or []) if h not in outside]
     dup = [n for n in dict.fromkeys(names) if names.count(n) > 1]
     bad = [n for n in names if not (isinstance(n, str) and NAME.match(n))]
     if dup or bad:
