@@ -185,6 +185,23 @@ def test_posture_after_converge_every_key_escrowed_set_and_private():
                     ('agent2', 'agent master key'): 'ok', ('agent2', 'agent master key exposure'): 'ok'}, report['rows']
 
 
+def test_posture_every_host_fails_each_is_an_error_row_and_the_report_is_written():
+    # side_effect: the escrow file damaged, and ghost1, an agent that cannot be reached, added to the inventory.
+    out = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-every-host-fails')
+    with open(os.path.join(out, 'posture.json')) as f:
+        report = json.load(f)
+    rows = [r for r in report['rows'] if r['system'] == 'resilio']
+    assert sorted(set(r['host'] for r in rows)) == ['agent1', 'agent2', 'ghost1', 'mc1'], rows
+    keys = dict((r['host'], r) for r in rows if r['check'].endswith('master key'))
+    for host in ('mc1', 'agent1', 'agent2', 'ghost1'):
+        assert keys[host]['status'] == 'error', keys[host]
+        assert keys[host]['detail'].startswith('cannot read the escrow (resilio_'), keys[host]
+    ghost = [r for r in rows if r['host'] == 'ghost1' and r['check'].endswith('exposure')]
+    assert ghost and ghost[0]['status'] == 'error' and 'host unreachable' in ghost[0]['detail'], ghost
+    assert report['summary']['ok'] == 0
+    assert os.path.exists(os.path.join(out, 'posture.md'))
+
+
 def test_posture_names_the_hand_set_key_without_its_value():
     # Read in prepare while agent1's operator still had RESILIO_KEY=set-by-hand in an override.conf: a key
     # other than the escrowed one, and in Environment=, which any local user reads over D-Bus.
