@@ -49,6 +49,13 @@ options:
     type: bool
     default: false
     version_added: 1.0.0
+  keyring:
+    description:
+      - Read the keyring (RV(keyring)). Its read is a query to every member, which a member that has just restarted
+        may answer late; V(false) for a read that needs only the state, the members and the leader.
+    type: bool
+    default: true
+    version_added: 1.0.0
   datacenter:
     description:
       - The datacenter the inventory says the agent is in (C(consul_datacenter)). A value the running agent
@@ -164,7 +171,7 @@ leader_name:
   type: str
 keyring:
   description: Rings with key fingerprints, key counts and primary keys; empty when gossip is not encrypted.
-  returned: when RV(reachable) is true
+  returned: when RV(reachable) is true and O(keyring) is true
   type: list
   elements: dict
   sample: [{wan: false, datacenter: dc1, segment: '', num_nodes: 3, keys: {0a1b2c3d4e5f6a7b: 3},
@@ -228,7 +235,8 @@ def read_trusted_ca(module, result):
 def main():
     argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
                          trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False),
-                         datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'))
+                         datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'),
+                         keyring=dict(type='bool', default=True))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
     result = dict(changed=False, reachable=False, problems=[])
@@ -255,7 +263,8 @@ def main():
         except ConsulError as e:
             module.fail_json(msg='agent answered /v1/agent/self but not the next query: %s' % e, **result)
         try:
-            result['keyring'] = client.keyring() if state['gossip']['enabled'] else []
+            if module.params['keyring']:
+                result['keyring'] = client.keyring() if state['gossip']['enabled'] else []
         except ConsulError as e:
             result['keyring'] = []
             result['keyring_error'] = str(e)

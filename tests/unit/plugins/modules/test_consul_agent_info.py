@@ -88,3 +88,20 @@ def test_inventory_values_the_agent_contradicts_are_problems_not_failures(agent,
         '(unset, the agent\'s node name is used).']
     agent.running = False  # nothing to contradict
     assert run_module(consul_agent_info, dict(node_name='x'))['problems'] == []
+
+
+def test_a_read_without_the_keyring_never_queries_it(monkeypatch, run_module):
+    class Encrypting(Agent):
+        calls = []
+
+        def agent_self(self):
+            return dict(Agent.agent_self(self), gossip={'enabled': True, 'stage': 3})
+
+        def keyring(self):
+            self.calls.append('keyring')
+            return []
+    agent = Encrypting()
+    monkeypatch.setattr(consul_agent_info, 'client_from_params', lambda params: agent)
+    result = run_module(consul_agent_info, dict(keyring=False))
+    assert agent.calls == [] and 'keyring' not in result and 'keyring_error' not in result
+    assert run_module(consul_agent_info, {})['keyring'] == [] and agent.calls == ['keyring']
