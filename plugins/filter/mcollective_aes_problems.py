@@ -13,7 +13,8 @@ version_added: 1.1.0
 description:
   - Checks one group of the rules of the role keyfleet.encryption.mcollective_aes and returns one sentence per broken
     rule, each naming the variable to change. An empty list means the input is good.
-  - V(input) - the scenario (against C(scenarios), the role's table of each scenario's C(send), C(learn), C(shared)), the key size (at least 2048 bits), the serializer, the server keys, no C(ca_cert) (this
+  - V(input) - the scenario (against C(scenarios), the role's table of each scenario's C(send), C(learn),
+    C(shared)), the key size (at least 2048 bits), the serializer, the server keys, no C(ca_cert) (this
     role distributes bare RSA keys, which the plugin would check as CA-signed certificates), learning only with
     C(insecure_learning) (CVE-2014-3251), no Puppet keys with a shared server pair.
   - V(psych) - the yaml serializer only where Ruby's Psych is below 4 (C(rc), C(version), C(error) of the read).

@@ -310,8 +310,7 @@ def _hosts(names):
     # A group's hosts, or several groups' (a list of lists), as one list.
     for item in names or []:
         if isinstance(item, (list, tuple)):
-            for name in item:
-                yield name
+            yield from item
         else:
             yield item
 

@@ -89,7 +89,8 @@ def collective(**changed):
 def test_collective_hosts_in_the_run_and_names_unique():
     assert collective() == []
     missing = collective(play_hosts=['s1', 'c1'], server_key_names=['s1', ''])
-    assert len(missing) == 1 and missing[0].startswith('hosts of the collective not in this run (mcollective_aes_server_hosts, '
+    assert len(missing) == 1
+    assert missing[0].startswith('hosts of the collective not in this run (mcollective_aes_server_hosts, '
                                  'mcollective_aes_client_hosts): s2;')
     dup = collective(server_key_names=['s1', 'alice'])
     assert len(dup) == 1 and "duplicates ['alice']" in dup[0] and 'bad []' in dup[0]

@@ -140,9 +140,9 @@ def test_an_unreachable_host_is_an_error_row_naming_why():
 def test_a_keyring_read_refused_is_an_error_about_the_read_not_the_key():
     info = agent()
     info.update(keyring=[], keyring_error='HTTP 403: Permission denied (the token lacks keyring:read)')
-    rows = dict((r['check'], r) for r in p.consul_rows('n1', dict(info=info, escrow_gossip_fp='aaaa', ca_source='pki',
-                                                                   cert={'not_after': '20270601000000Z'},
-                                                                   ca={'fingerprints': {'sha256': 'ab'}}), now=NOW))
+    facts = dict(info=info, escrow_gossip_fp='aaaa', ca_source='pki', cert={'not_after': '20270601000000Z'},
+                 ca={'fingerprints': {'sha256': 'ab'}})
+    rows = dict((r['check'], r) for r in p.consul_rows('n1', facts, now=NOW))
     assert rows['gossip key']['status'] == 'error'
     assert rows['gossip key']['detail'] == 'cannot read the keyring: HTTP 403: Permission denied (the token lacks keyring:read)'
     assert 'not the escrowed one' not in rows['gossip key']['detail']
@@ -175,8 +175,9 @@ def test_mcollective_rows_from_what_the_posture_tasks_registered():
 def test_an_escrow_that_cannot_be_read_is_an_error_row_not_missing():
     escrow_failed = {'failed': True, 'msg': 'Task failed: keyfleet.encryption.escrow: no vault secret in this run'}
     settings = {'securityprovider': 'aes_security', 'plugin.aes.server_private': '/ssl/mcollective-servers-private.pem'}
-    by = dict((r['check'], r) for r in p.mcollective_rows('s1', dict(settings=settings, client_keys=[], shared_key_name='mcollective-servers',
-                                                                         escrow_read=escrow_failed, shared_escrowed=False)))
+    facts = dict(settings=settings, client_keys=[], shared_key_name='mcollective-servers', escrow_read=escrow_failed,
+                 shared_escrowed=False)
+    by = dict((r['check'], r) for r in p.mcollective_rows('s1', facts))
     assert by['shared server key']['status'] == 'error' and 'no vault secret' in by['shared server key']['detail']
     # Resilio: the module task whose key came from the escrow failed on the escrow read
     rows = statuses(p.resilio_rows('a1', dict(component='agent', escrowed=True, key=escrow_failed, exposed=False)))
@@ -186,6 +187,7 @@ def test_an_escrow_that_cannot_be_read_is_an_error_row_not_missing():
 def test_resilio_exposure_from_the_unit_property_names_never_values():
     base = dict(component='mc', escrowed=True, key={'changed': False, 'process_has_value': True}, env='RESILIO_MPASSWD',
                 unit_name='resilio-connect-server')
+
     def exposure(stdout, rc=0):
         rows = p.resilio_rows('mc1', dict(base, unit={'rc': rc, 'stdout': stdout, 'failed': rc != 0}))
         return rows[1]
