@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import ssl
 import time
 
@@ -115,8 +116,10 @@ def _is_transient(error, path, code=None):
     (a serf query to every member, which answers "N error(s) occurred ... timeout" when one member is slow)."""
     if code is not None:
         return code == 500 and path.startswith('/v1/operator/keyring')
+    # socket.timeout: before Python 3.10 a timeout is not a TimeoutError, and managed hosts run older Pythons.
+    kinds = (TimeoutError, socket.timeout, ConnectionResetError)
     reason = getattr(error, 'reason', error)
-    return isinstance(reason, (TimeoutError, ConnectionResetError)) or isinstance(error, (TimeoutError, ConnectionResetError))
+    return isinstance(reason, kinds) or isinstance(error, kinds)
 
 
 def _is_tls_failure(error):

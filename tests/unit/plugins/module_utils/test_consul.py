@@ -437,6 +437,16 @@ def test_a_read_that_times_out_or_is_reset_is_tried_again(monkeypatch, error):
     assert len(calls) == 3 and pauses == [c.READ_PAUSE] * 2
 
 
+def test_a_timeout_of_a_python_before_3_10_is_tried_again(monkeypatch):
+    # There socket.timeout is an OSError, not a TimeoutError: stand one in for it.
+    class OldSocketTimeout(OSError):
+        pass
+    monkeypatch.setattr(c.socket, 'timeout', OldSocketTimeout)
+    client, calls, pauses = _flaky(monkeypatch, 2, lambda: c.URLError(OldSocketTimeout('timed out')))
+    assert client.leader() == '10.0.0.1:8300'
+    assert len(calls) == 3
+
+
 def test_a_read_that_keeps_timing_out_fails_as_before_after_the_last_try(monkeypatch):
     client, calls, pauses = _flaky(monkeypatch, 99, lambda: c.URLError(TimeoutError('timed out')))
     with pytest.raises(c.ConsulUnreachable, match='timed out'):
