@@ -581,18 +581,20 @@ def member_problems(members, run_nodes, group='consul', alive=False):
         down += list(run - set(m['name'] for m in members))
         if down:
             problems.append('members not alive from this agent: %s; a key change now would cut them off. Bring them '
-                            'back first.' % _names(down))
+                            'back first (a node gone for good: consul force-leave it; the run\'s agents are the group '
+                            '%s, consul_hosts).' % (_names(down), group))
     return problems
 
 
 def rotation_problems(info, run_nodes, group='consul'):
     """Why a gossip key rotation cannot start from this agent's read (consul_agent_info's result)."""
     if not info.get('reachable'):
-        return ['the agent does not answer (%s): a rotation needs every agent. Start it and run again.'
-                % info.get('error', '')]
+        return ['the agent does not answer (%s): a rotation needs every agent. Start it and run again (the API is '
+                'read at consul_https_addr, then consul_http_addr).' % info.get('error', '')]
     stage = info['state']['gossip']['stage']
     if stage != FINAL_STAGE:
-        return ['gossip is at stage %s, not fully encrypted: run consul_gossip_running_cluster first.' % stage]
+        return ['gossip is at stage %s, not fully encrypted: run consul_gossip_running_cluster first (a rotation '
+                'starts from consul_stage 3).' % stage]
     return member_problems(info.get('members'), run_nodes, group, alive=True)
 
 

@@ -38,7 +38,8 @@ def test_member_problems_take_an_agent_read_or_members():
 def test_rotation_problems():
     info = {'reachable': True, 'state': {'gossip': {'stage': 3}}, 'members': [member('c1'), member('c2', 'left')]}
     assert f('consul_rotation_problems')(info, ['c1'], group='consul') == [
-        'members not alive from this agent: c2; a key change now would cut them off. Bring them back first.']
+        'members not alive from this agent: c2; a key change now would cut them off. Bring them back first '
+        '(a node gone for good: consul force-leave it; the run\'s agents are the group consul, consul_hosts).']
 
 
 def test_gossip_problems_and_source_problems():

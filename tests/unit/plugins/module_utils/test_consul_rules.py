@@ -48,7 +48,8 @@ def test_members_of_several_agents_views_are_named_once():
 def test_alive_names_members_down_and_run_nodes_missing():
     problems = c.member_problems([member('n1'), member('n2', 'failed')], ['n1', 'n2', 'n3'], alive=True)
     assert problems == ['members not alive from this agent: n2, n3; a key change now would cut them off. '
-                        'Bring them back first.']
+                        'Bring them back first (a node gone for good: consul force-leave it; the run\'s agents are '
+                        'the group consul, consul_hosts).']
     assert c.member_problems([member('n1'), member('n2')], ['n1', 'n2'], alive=True) == []
 
 
@@ -61,7 +62,8 @@ def test_a_rotation_needs_an_answering_fully_encrypted_agent():
     assert c.rotation_problems(info, ['n1']) == []
     info['members'].append(member('n2', 'failed'))
     assert c.rotation_problems(info, ['n1', 'n2']) == [
-        'members not alive from this agent: n2; a key change now would cut them off. Bring them back first.']
+        'members not alive from this agent: n2; a key change now would cut them off. Bring them back first '
+        '(a node gone for good: consul force-leave it; the run\'s agents are the group consul, consul_hosts).']
 
 
 # --- inventory values the agent contradicts
