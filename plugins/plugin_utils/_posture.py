@@ -331,13 +331,15 @@ def fleet_rows(hosts, expected):
             rows.extend(by_name[name].get(fact) or [])
         have = set(r['host'] for r in rows if r['system'] == system)
         for name in dict.fromkeys(_hosts(expected.get(system))):
-            if name in have:
-                continue
             hostvars = by_name.get(name) or {}
             why = [f.get('msg') for f in hostvars.get(FAILURES_FACT) or [] if f.get('system') == system]
-            rows.append(_row(system, name, 'read', 'error', 'not read: %s' % (
-                _msg({'msg': why[-1]}) if why else
-                'the host was not reached, or its posture tasks stopped before they said why (see the play log)')))
+            # A noted failure is a row even beside rows of the same system: a host in two of its groups (a Resilio
+            # MC that is also an agent) may have read one part and failed the other.
+            for msg in dict.fromkeys(why):
+                rows.append(_row(system, name, 'read', 'error', 'not read: %s' % _msg({'msg': msg})))
+            if name not in have and not why:
+                rows.append(_row(system, name, 'read', 'error', 'not read: the host was not reached, or its posture '
+                                 'tasks stopped before they said why (see the play log)'))
     return rows
 
 

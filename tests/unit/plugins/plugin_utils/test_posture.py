@@ -253,3 +253,14 @@ def test_ansible_wrapping_of_an_escrow_error_is_left_out():
                                       "keyfleet.encryption.escrow: wrong vault password"}
     assert p._msg(wrapped) == 'keyfleet.encryption.escrow: wrong vault password'
     assert p._msg({'failed': True, 'msg': 'Task failed: Permission denied'}) == 'Permission denied'
+
+
+def test_a_failure_noted_beside_rows_of_the_same_system_is_a_row():
+    # A Resilio MC that is also an agent: the MC play read its part, the agent play stopped on the escrow.
+    read = p.resilio_rows('r1', dict(component='mc', escrowed=True, exposed=False))
+    hosts = [host('r1', resilio_master_key_run_posture_rows=read,
+                  keyfleet_posture_failures=[{'system': 'resilio', 'msg': 'escrow file damaged: agent key cannot be read'}])]
+    rows = p.fleet_rows(hosts, {'resilio': [['r1'], ['r1']]})
+    noted = [r for r in rows if 'agent key cannot be read' in r['detail']]
+    assert [(r['host'], r['status']) for r in noted] == [('r1', 'error')]
+    assert len(rows) == len(read) + 1
