@@ -10,6 +10,7 @@ Private to this collection: the interface may change without notice.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -556,6 +557,19 @@ def client_from_params(params):
 
 def _names(names):
     return ', '.join(sorted(set(names)))
+
+
+def gossip_key_input_problems(key):
+    """Whether consul_gossip_key is a gossip key: 32 bytes in base64, as ``consul keygen`` prints them. The sentence
+    names the variable, never the value (a secret)."""
+    try:
+        raw = base64.b64decode(key, validate=True) if isinstance(key, str) else b''
+        # Canonical base64 only (re-encoding gives it back), as consul keygen writes it.
+        good = len(raw) == 32 and base64.b64encode(raw).decode('ascii') == key
+    except (ValueError, TypeError):
+        good = False
+    return [] if good else ['consul_gossip_key must be 32 random bytes in base64 (44 characters ending in \'=\', as '
+                            '`consul keygen` prints them); the value given is not.']
 
 
 def member_problems(members, run_nodes, group='consul', alive=False):

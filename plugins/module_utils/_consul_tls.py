@@ -17,6 +17,7 @@ import binascii
 import datetime
 import hashlib
 import ipaddress
+import json
 import re
 
 try:
@@ -66,6 +67,23 @@ def _dns_name_problem(name):
         if label.startswith('-') or label.endswith('-'):
             return '%r: the label %r starts or ends with \'-\'' % (name, label)
     return None
+
+
+def agent_name_problems(node_name, datacenter, domain):
+    """Why the node name, datacenter or domain cannot name an agent's certificate (<node>.server.<dc>.<domain>), one
+    sentence each naming its variable; empty: they can. The node name and the datacenter are one DNS label each."""
+    problems = []
+    for what, var, value, one_label in (
+            ('node name', 'consul_node_name', node_name, True), ('datacenter', 'consul_datacenter', datacenter, True),
+            ('domain', 'consul_domain', domain.rstrip('.') if isinstance(domain, str) else domain, False)):
+        problem = _dns_name_problem(value)
+        if not problem and one_label and '.' in value:
+            problem = 'it has dots; it must be one DNS label'
+        if problem:
+            problems.append('the %s %s (%s) cannot name a certificate: %s. Server certificates are issued for '
+                            '<node>.server.<datacenter>.<domain>: letters, digits and \'-\', 1-63 characters a label, '
+                            'not starting or ending with \'-\'.' % (what, json.dumps(value), var, problem))
+    return problems
 
 
 def agent_dns_names(server, node_name, datacenter, domain):
