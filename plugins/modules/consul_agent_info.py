@@ -19,8 +19,10 @@ description:
     base64 key, as C(key | hash('sha256'))) so the result is safe to log.
   - Also reads C(<data_dir>/serf/local.keyring), which decides the key a restarted agent uses whatever the
     C(encrypt) setting says. This works while the agent is stopped.
-  - An agent that does not answer (connection refused, timeout) is not an error. RV(reachable) is V(false) and
+  - An agent that does not answer (connection refused, no such host) is not an error. RV(reachable) is V(false) and
     RV(error) says why, so callers can tell a stopped agent from a broken one.
+  - A read that times out or is reset is tried 3 times, 1 second apart; if it still fails the task fails, as the
+    agent may be running (a slow agent is never taken for a stopped or new one).
   - An agent that answers but cannot be read fails the task - an HTTP error such as 401/403 (the message names the
     ACL permission the token needs) or a certificate the client refuses - so it is never taken for a stopped agent.
   - A C(serf/local.keyring) that exists but cannot be read (permission denied) fails the task.
@@ -245,6 +247,9 @@ def main():
     try:
         state = client.agent_self()
     except ConsulUnreachable as e:
+        if e.transient:  # timed out or reset after every try: it may well run, so never "not running" (or new)
+            module.fail_json(msg='the agent did not answer in time, so whether it runs cannot be told: %s. Run again '
+                                 'once it answers (a slow agent is never taken as a stopped one).' % e, **result)
         result['error'] = str(e)
     except ConsulError as e:  # it answers but cannot be read (ACL, certificate): never "not running"
         module.fail_json(msg='the agent answers but cannot be read: %s' % e, **result)

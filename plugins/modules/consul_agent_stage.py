@@ -319,7 +319,10 @@ def main():
     client = client_from_params(p)
     try:
         state = client.agent_self()
-    except ConsulUnreachable:
+    except ConsulUnreachable as e:
+        if e.transient:  # timed out after every try: it may run, so its stage is not -1
+            module.fail_json(msg='the agent did not answer in time, so its stage cannot be told: %s. Nothing was '
+                                 'written; run again once it answers.' % e)
         state = None
     except ConsulError as e:
         module.fail_json(msg=str(e))

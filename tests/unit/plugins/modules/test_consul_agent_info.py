@@ -105,3 +105,19 @@ def test_a_read_without_the_keyring_never_queries_it(monkeypatch, run_module):
     result = run_module(consul_agent_info, dict(keyring=False))
     assert agent.calls == [] and 'keyring' not in result and 'keyring_error' not in result
     assert run_module(consul_agent_info, {})['keyring'] == [] and agent.calls == ['keyring']
+
+
+def test_an_agent_that_times_out_is_never_taken_as_stopped(monkeypatch, run_module):
+    # A new-cluster run lets a stopped agent through; a slow, running one must stop the run instead.
+    class Slow(Agent):
+        def agent_self(self):
+            raise c.ConsulUnreachable('GET http://127.0.0.1:8500/v1/agent/self: timed out', transient=True)
+    monkeypatch.setattr(consul_agent_info, 'client_from_params', lambda params: Slow())
+    result = run_module(consul_agent_info, {})
+    assert result['failed'] and 'did not answer in time' in result['msg'] and not result['reachable']
+
+
+def test_a_stopped_agent_is_not_reachable_and_no_failure(agent, run_module):
+    agent.running = False
+    result = run_module(consul_agent_info, {})
+    assert not result.get('failed') and result['reachable'] is False and 'connection refused' in result['error']

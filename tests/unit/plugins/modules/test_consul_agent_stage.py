@@ -174,6 +174,13 @@ def test_a_stopped_agent_is_started_at_the_stage_without_the_wait_before(lab, ru
     assert result['found'] == {'gossip': -1, 'tls': -1} and result['restarted']
 
 
+def test_an_agent_that_times_out_is_not_taken_as_stopped_and_nothing_is_written(lab, run_module):
+    lab['agent'].error = c.ConsulUnreachable('GET http://127.0.0.1:8500/v1/agent/self: timed out', transient=True)
+    result = run_module(consul_agent_stage, dict(lab['args'], stage=3, health_before=False))
+    assert result['failed'] and 'did not answer in time' in result['msg']
+    assert sorted(os.listdir(str(lab['conf']))) == ['base.hcl'] and lab['restarts'] == []
+
+
 def test_consul_validate_refusal_writes_nothing(lab, run_module):
     result = run_module(consul_agent_stage, dict(lab['args'], tls_ca_file='/invalid/ca.pem'))
     assert result['failed'] and 'consul validate refused' in result['msg']
