@@ -346,6 +346,9 @@ def read_local_keyring(path):
         raise ConsulError('cannot read %s: %s. Run with become (the file belongs to the consul user).' % (path, e))
     except ValueError as e:
         raise ConsulError('%s is not a JSON key list: %s' % (path, e))
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):  # damaged: never "no keyring"
+        raise ConsulError('%s is not a JSON list of keys; fix or remove it (consul_gossip_rewrite_keyring=true '
+                          'rewrites it).' % path)
     return [key_fingerprint(k) for k in keys]
 
 

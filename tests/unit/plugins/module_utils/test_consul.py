@@ -353,6 +353,14 @@ def test_nothing_answering_is_unreachable(monkeypatch):
         c.ConsulClient(['https://127.0.0.1:8501', 'http://127.0.0.1:8500']).agent_self()
 
 
+@pytest.mark.parametrize('content', ['null', '{"a": "b"}', '"one key"', '[1, 2]'])
+def test_a_local_keyring_that_is_json_but_no_key_list_stops(tmp_path, content):
+    p = tmp_path / 'local.keyring'
+    p.write_text(content)
+    with pytest.raises(c.ConsulError, match='not a JSON list of keys'):
+        c.read_local_keyring(str(p))
+
+
 def test_an_unreadable_local_keyring_stops_instead_of_counting_as_absent(tmp_path, monkeypatch):
     p = tmp_path / 'local.keyring'
     p.write_text(json.dumps([KEY]))
