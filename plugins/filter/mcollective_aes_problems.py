@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 name: mcollective_aes_problems
 author: keyfleet maintainers (@keyfleet)
 short_description: What the MCollective aes_security role refuses before any host changes, as sentences
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Checks one group of the rules of the role keyfleet.encryption.mcollective_aes and returns one sentence per broken
     rule, each naming the variable to change. An empty list means the input is good.
