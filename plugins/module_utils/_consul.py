@@ -347,8 +347,8 @@ def read_local_keyring(path):
     except ValueError as e:
         raise ConsulError('%s is not a JSON key list: %s' % (path, e))
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):  # damaged: never "no keyring"
-        raise ConsulError('%s is not a JSON list of keys; fix or remove it (consul_gossip_rewrite_keyring=true '
-                          'rewrites it).' % path)
+        raise ConsulError('%s is not a JSON list of keys; fix it, or remove it while the agent is stopped (the agent '
+                          'then starts with the encrypt setting).' % path)
     return [key_fingerprint(k) for k in keys]
 
 
@@ -572,7 +572,7 @@ def gossip_key_input_problems(key):
     except (ValueError, TypeError):
         good = False
     return [] if good else ['consul_gossip_key must be 32 random bytes in base64 (44 characters ending in \'=\', as '
-                            '`consul keygen` prints them); the value given is not.']
+                            '`consul keygen` prints them, without a trailing newline); the value given is not.']
 
 
 def member_problems(members, run_nodes, group='consul', alive=False):

@@ -76,6 +76,8 @@ def agent_name_problems(node_name, datacenter, domain):
     for what, var, value, one_label in (
             ('node name', 'consul_node_name', node_name, True), ('datacenter', 'consul_datacenter', datacenter, True),
             ('domain', 'consul_domain', domain.rstrip('.') if isinstance(domain, str) else domain, False)):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # consul_datacenter: 1 in YAML is a number; the modules take it as the text it is
         problem = _dns_name_problem(value)
         if not problem and one_label and '.' in value:
             problem = 'it has dots; it must be one DNS label'

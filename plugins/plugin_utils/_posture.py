@@ -332,7 +332,8 @@ def fleet_rows(hosts, expected):
         have = set(r['host'] for r in rows if r['system'] == system)
         for name in dict.fromkeys(_hosts(expected.get(system))):
             hostvars = by_name.get(name) or {}
-            why = [f.get('msg') for f in hostvars.get(FAILURES_FACT) or [] if f.get('system') == system]
+            # As text: a module may fail with a list or a mapping as its msg.
+            why = [str(f.get('msg')) for f in hostvars.get(FAILURES_FACT) or [] if f.get('system') == system]
             # A noted failure is a row even beside rows of the same system: a host in two of its groups (a Resilio
             # MC that is also an agent) may have read one part and failed the other.
             for msg in dict.fromkeys(why):

@@ -60,3 +60,15 @@ def test_each_name_that_cannot_is_named_by_its_variable(node, dc, domain, var):
 
 def test_the_sentence_the_scenario_looks_for():
     assert name_problems('node_1', 'dc1', 'consul')[0].startswith('the node name "node_1" (consul_node_name)')
+
+
+def test_numbers_from_yaml_pass_as_the_text_they_are():
+    # consul_datacenter: 1 and consul_node_name: 42 load as integers; the old regex test took them as text.
+    assert name_problems(42, 1, 'consul') == []
+    assert name_problems(True, 'dc1', 'consul') != []
+
+
+def test_a_key_with_a_trailing_newline_is_refused_and_the_sentence_says_why():
+    # encrypt_string --stdin-name keeps the newline of `consul keygen`; the keyring's key has none.
+    problems = key_problems(GOOD_KEY + '\n')
+    assert len(problems) == 1 and 'trailing newline' in problems[0]

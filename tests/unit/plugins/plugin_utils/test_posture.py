@@ -264,3 +264,9 @@ def test_a_failure_noted_beside_rows_of_the_same_system_is_a_row():
     noted = [r for r in rows if 'agent key cannot be read' in r['detail']]
     assert [(r['host'], r['status']) for r in noted] == [('r1', 'error')]
     assert len(rows) == len(read) + 1
+
+
+def test_a_failure_whose_msg_is_no_text_is_still_a_row():
+    hosts = [host('h1', keyfleet_posture_failures=[{'system': 'consul', 'msg': ['a', 'b']}])]
+    rows = p.fleet_rows(hosts, {'consul': [['h1']]})
+    assert [(r['host'], r['status']) for r in rows] == [('h1', 'error')]
