@@ -10,7 +10,8 @@ rm -rf "$logs" && mkdir -p "$logs"
 
 failure_digest() {  # LOG: the failed tasks again, at the end, where a CI summary that keeps only the tail shows them
   echo "=== the failed tasks of this scenario (full output above)"
-  grep -n -B2 -A25 -E '^(fatal|failed): |FAILED! =>|^ERROR! ' "$1" | cut -c1-400 | tail -n 120
+  # Ansible's failed tasks, and the verifier's (pytest) failed tests.
+  grep -n -B2 -A25 -E '^(fatal|failed): |FAILED! =>|^ERROR! |^E   |^FAILED ' "$1" | cut -c1-400 | tail -n 120
 }
 
 scenarios() {  # run molecule test for each scenario given, stop at the first failure
