@@ -16,6 +16,8 @@ import datetime
 import json
 import re
 
+from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import lan_primary_keys
+
 # ok: done; todo: the migration has not got there yet; missing: the host uses a secret the escrow does not
 # hold; error: a read failed or the host contradicts the escrow - never taken as "not migrated".
 STATUSES = ('ok', 'todo', 'missing', 'error')
@@ -69,7 +71,7 @@ def consul_rows(host, facts, now=None):
         rows.append(_row('consul', host, 'gossip key', 'error', 'cannot read the keyring: %s' % info['keyring_error']))
     elif state['gossip'].get('enabled') or lan:
         keys = sorted({fp for ring in lan for fp in ring.get('keys', {})})
-        primary = sorted({fp for ring in lan for fp in ring.get('primary_keys', [])})
+        primary = lan_primary_keys(lan)  # the rule the role's gossip check uses, not a second copy
         detail = '%d key(s) in the keyring, primary %s' % (len(keys), ', '.join(primary) or '-')
         if not escrowed:
             rows.append(_row('consul', host, 'gossip key', 'missing',
