@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.common.text.converters import to_bytes
 
 
@@ -29,6 +30,11 @@ def run_module(monkeypatch, capsys):
         args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
         monkeypatch.setattr(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args})))
         monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
+        # Each module run is a process of its own in Ansible. ansible-core before 2.19 keeps a module's warnings
+        # in a process-wide list that exit_json does not empty: without this, one test's warnings showed up in the
+        # next test's result (a list before 2.19, a dict since; both have clear()).
+        module_warnings._global_warnings.clear()
+        module_warnings._global_deprecations.clear()
         with pytest.raises(SystemExit):
             module.main()
         result = json.loads(capsys.readouterr().out)
