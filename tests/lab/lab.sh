@@ -2,7 +2,7 @@
 # The keyfleet lab: host packages, the Python venv and a cached podman image of
 # Debian bookworm with systemd as PID 1 and the real Consul 1.8.7 (Debian bullseye).
 #
-#   tests/lab/lab.sh deps    apt packages + .venv (idempotent)
+#   tests/lab/lab.sh deps    apt packages + .venv + a venv per other ansible-core line (idempotent)
 #   tests/lab/lab.sh image   build localhost/keyfleet-lab unless the recipe is unchanged
 #   tests/lab/lab.sh cluster SCENARIO   create and prepare a scenario's lab, print its inventory
 set -euo pipefail
@@ -51,6 +51,8 @@ deps() {
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
     cp "$req" "$stamp"
   fi
+  # The other ansible-core lines (2.17, 2.18, 2.20, 2.21), each in .build/venv-<version> (same stamps).
+  "$here/versions.sh" deps
   containers_conf
 }
 
