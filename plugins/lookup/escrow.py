@@ -25,9 +25,12 @@ description:
   - With O(backend=kv) each secret is one KV secret at O(kv_path)/<name> of the engine at O(engine_mount_point). The
     server, its seal, the mount (KV version 2) and the token's capabilities on the path are checked each time the
     escrow is opened, so a server that is down or sealed, or a token without permission, stops the run at its first
-    escrow read. Connection and authentication options (token, AppRole and the others) are those of
-    community.hashi_vault, with the same environment variables and variables. It needs the Python library C(hvac) on
-    the controller.
+    escrow read.
+  - The connection and auth options (O(url), O(auth_method) and the others) are the escrow's own. They have the names,
+    variables (C(ansible_hashi_vault_*)), environment variables (E(ANSIBLE_HASHI_VAULT_ADDR), E(VAULT_ADDR),
+    E(VAULT_TOKEN) and the others) and ini settings of community.hashi_vault, which the escrow does not need, so a play
+    set up for that collection's lookups reaches the same server the same way. The auth methods are V(token) and
+    V(approle).
 options:
   _terms:
     description: Names of the secrets.
@@ -101,13 +104,14 @@ options:
       - name: keyfleet_escrow_kv_path
     env:
       - name: KEYFLEET_ESCROW_KV_PATH
+requirements:
+  - hvac (the Python library, on the controller) for O(backend=kv)
 extends_documentation_fragment:
-  - community.hashi_vault.connection
-  - community.hashi_vault.connection.plugins
-  - community.hashi_vault.auth
-  - community.hashi_vault.auth.plugins
+  - keyfleet.encryption.vault
 notes:
   - The connection and auth options apply only to O(backend=kv).
+  - community.hashi_vault's options C(retries), C(retry_action), C(token_validate) and those of its other auth methods
+    are not read by the escrow.
   - Keep the escrow file and its vault password backed up. They are the only copy of keys that
     cannot be changed later (for example a Resilio master password).
 """
@@ -154,6 +158,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils import _vault
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import (
     EscrowError,
     KVEscrow,
@@ -187,39 +192,39 @@ class LookupModule(LookupBase):
                               'job and set keyfleet_escrow_file_persistent=true (docs/escrow.md).' % (job, escrow.path))
         return escrow
 
-    def _open_kv(self):
-        """A logged-in client with community.hashi_vault's connection and auth options, checked before use."""
-        from ansible_collections.community.hashi_vault.plugins.module_utils._authenticator import HashiVaultAuthenticator
-        from ansible_collections.community.hashi_vault.plugins.module_utils._connection_options import HashiVaultConnectionOptions
-        from ansible_collections.community.hashi_vault.plugins.module_utils._hashi_vault_common import (
-            HashiVaultHelper,
-            HashiVaultHVACError,
-            HashiVaultOptionAdapter,
-            HashiVaultValueError,
-        )
+    def kv_settings(self):
+        """The KV connection settings of the options set last (plugin_utils/_vault.py: resolve).
 
+        A value may be a template ("{{ vault_token }}"), resolved as the escrow file's path is.
+        """
+        options = {}
+        for name in _vault.OPTIONS:
+            value = self.get_option(name)
+            if isinstance(value, str) and self._templar is not None:
+                value = self._templar.template(value)
+            options[name] = value
+        return _vault.resolve(options, os.environ)
+
+    def _open_kv(self):
+        """A logged-in client (the escrow's own options, community.hashi_vault's names), checked before use."""
+        settings = self.kv_settings()
+        problems = _vault.problems(settings)
+        if problems:
+            raise EscrowError('the KV escrow cannot connect: %s' % ' '.join(problems))
         try:
-            helper = HashiVaultHelper()
-        except HashiVaultHVACError as e:
+            client = _vault.connect(settings)
+        except ImportError as e:
             raise EscrowError('keyfleet_escrow_backend=kv needs the Python library hvac on the controller '
-                              '(meta/execution-environment.yml lists it): %s' % e.msg)
-        adapter = HashiVaultOptionAdapter.from_ansible_plugin(self)
-        connection = HashiVaultConnectionOptions(adapter, lambda action: None)
+                              '(meta/execution-environment.yml lists it): %s' % e)
+        escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), settings['url'])
+        hidden = _vault.hide(settings)
         try:
-            connection.process_connection_options()
-        except HashiVaultValueError as e:
-            raise EscrowError('the KV escrow connection options are not valid: %s (the server url comes from '
-                              'ansible_hashi_vault_url, ANSIBLE_HASHI_VAULT_ADDR or VAULT_ADDR)' % e)
-        client = helper.get_vault_client(**connection.get_hvac_connection_options())
-        escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), self.get_option('url'))
-        authenticator = HashiVaultAuthenticator(adapter, display.warning, display.deprecated)
-        try:
-            authenticator.validate()
-            escrow.login(authenticator.authenticate, self.get_option('auth_method'))
-        except (NotImplementedError, HashiVaultValueError) as e:
-            raise EscrowError('%s: %s' % (escrow, e))
-        for warning in escrow.probe():  # settings of the mount that drop history: warned by name
-            display.warning(warning)
+            escrow.login(_vault.authenticator(settings), settings['auth_method'])
+            warnings = escrow.probe()
+        except EscrowError as e:
+            raise EscrowError(_vault.redact(e, hidden))
+        for warning in warnings:  # settings of the mount that drop history: warned by name
+            display.warning(_vault.redact(warning, hidden))
         return escrow
 
     def run(self, terms, variables=None, **kwargs):

@@ -474,13 +474,29 @@ class KVEscrow(_Operations):
                               % (self, what, type(e).__name__))
 
     def login(self, authenticate, method):
-        """``authenticate(client)`` (community.hashi_vault's authenticator); a refused login says so."""
+        """``authenticate(client)`` (plugin_utils/_vault.py's, for the auth method ``method``); a refused login says so.
+
+        A server that is down, sealed or not trusted fails as any other request does (``_call``).
+        """
         from hvac import exceptions as hv
 
-        try:
-            self._call('log in with auth method %s' % method, authenticate, self._client)
-        except hv.VaultError as e:
-            raise EscrowError('%s: login with auth method %s was refused: %s' % (self, method, e))
+        def attempt(client):
+            try:
+                return authenticate(client)
+            except (hv.VaultDown, hv.VaultNotInitialized):
+                raise  # a sealed or new server: said as for any request
+            except hv.VaultError as e:
+                return e
+        refused = self._call('log in with auth method %s' % method, attempt, self._client)
+        if isinstance(refused, hv.VaultError):
+            hint = ''
+            if method == 'approle':
+                hint = (' Check ansible_hashi_vault_role_id and ansible_hashi_vault_secret_id (ANSIBLE_HASHI_VAULT_ROLE_ID, '
+                        'ANSIBLE_HASHI_VAULT_SECRET_ID), and ansible_hashi_vault_mount_point when the AppRole auth method '
+                        'is not mounted at approle.')
+            raise EscrowError('%s: login with auth method %s was refused (%s). Nothing was read or written.%s'
+                              % (self, method, str(refused).split(', on ', maxsplit=1)[0].strip() or type(refused).__name__,
+                                 hint))
 
     def _read(self, name):
         """(entry or None, KV version; 0 when the name holds no version yet)."""
