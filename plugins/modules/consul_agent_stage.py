@@ -368,8 +368,7 @@ def main():
 
     changed_files = [f.path for f in fragments if f.content_changed or f.attrs_changed] + \
         ([keyring_rewrite] if keyring_rewrite else [])
-    restart_needed = (any(f.content_changed for f in fragments) or keyring_rewrite is not None
-                      or any(found[part] != target[part] for part in parts))
+    restart_needed = any(f.content_changed for f in fragments) or keyring_rewrite is not None or any(found[part] != target[part] for part in parts)
     result = dict(changed=bool(changed_files) or (restart_needed and p['restart']), found=found, target=target,
                   changed_files=changed_files, changed_keys=dict((f.path, f.keys) for f in fragments if f.content_changed),
                   restart_needed=restart_needed, restarted=False, validated=False,
