@@ -35,7 +35,8 @@ allowed+='|docs/[a-z0-9-]+\.md'
 allowed+='|meta/(runtime|execution-environment)\.yml|meta/ee-(requirements|bindep)\.txt'
 allowed+='|plugins/(action|doc_fragments|filter|lookup|module_utils|modules|plugin_utils)/[a-z0-9_]+\.py'
 allowed+='|playbooks/[a-z0-9_]+\.yml'
-allowed+='|roles/[a-z0-9_]+/(defaults|handlers|meta|tasks|templates|vars)/[a-z0-9_.]+\.(yml|j2))$'
+allowed+='|roles/[a-z0-9_]+/(defaults|handlers|meta|tasks|templates|vars)/[a-z0-9_.]+\.(yml|j2)'
+allowed+='|roles/[a-z0-9_]+/README\.md)$'
 if grep -vE "$allowed" "$work/files"; then
   echo "the tarball ships the files above, which the allow-list in tests/lab/package.sh does not name" >&2
   exit 1
