@@ -60,8 +60,9 @@ install() {
   (cd "$top" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$run/.build/dist" >&2)
   "$venv/bin/ansible-galaxy" collection install --no-deps -p "$run/.build/coll" "$run"/.build/dist/keyfleet-encryption-*.tar.gz >&2
   ln -sfn "$venv" "$run/.venv"
-  # Exactly what git would ship of the tests (tracked files plus new, not ignored ones), and the scenarios.
-  (cd "$top" && git ls-files -z --cached --others --exclude-standard -- tests molecule .config \
+  # Exactly what git would ship of the tests (tracked files plus new, not ignored ones), the scenarios, and meta
+  # (the execution environment definition escrow-kv.sh builds names meta/ee-requirements.txt by a relative path).
+  (cd "$top" && git ls-files -z --cached --others --exclude-standard -- tests molecule .config meta \
     | xargs -0 -I{} cp --parents -a {} "$run/")
   printf '%s\n' "$run"
 }
@@ -79,6 +80,8 @@ case "${1:-}" in
   checks) shift; checks "$@" ;;
   install) install "$2" ;;
   scenario) with_version "$2" molecule test -s "${3:-consul_encrypt_running}" ;;
-  escrow) with_version "$2" tests/lab/escrow-kv.sh ;;
+  # OpenBao on a port pair of its own (2.19's escrow-kv.sh takes 8270 and 8271), so the runs may overlap.
+  escrow) case $2 in 2.17) port=8272 ;; 2.18) port=8274 ;; 2.20) port=8276 ;; *) port=8278 ;; esac
+          KEYFLEET_TEST_BAO_PORT=$port with_version "$2" tests/lab/escrow-kv.sh ;;
   *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac
