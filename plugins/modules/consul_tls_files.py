@@ -35,6 +35,7 @@ description:
   - An existing key is never replaced; one that cannot be read stops the module.
 requirements:
   - The Python cryptography library (3.1 or later) on the agent and on the controller.
+  - hvac (the Python library, on the controller) when a PKI signs (O(pki)), through community.hashi_vault.
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:

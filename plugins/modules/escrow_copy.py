@@ -31,6 +31,8 @@ options:
     description: "Options of the escrow to copy into, for example V({backend: kv, kv_path: keyfleet})."
     type: dict
     required: true
+requirements:
+  - hvac (the Python library, on the controller) when O(source) or O(dest) is an escrow in OpenBao / HashiCorp Vault (V(backend=kv)).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:

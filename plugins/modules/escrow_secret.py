@@ -90,6 +90,8 @@ options:
         environment (C(keyfleet_escrow_file), C(keyfleet_escrow_backend), ...), as for the lookup.
     type: dict
     default: {}
+requirements:
+  - hvac (the Python library, on the controller) for an escrow in OpenBao / HashiCorp Vault (V(backend=kv) in O(escrow), or C(keyfleet_escrow_backend=kv)).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:

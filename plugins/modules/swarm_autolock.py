@@ -63,6 +63,8 @@ options:
     description: Seconds to wait for the engine and for a manager to become active after unlocking.
     type: int
     default: 60
+requirements:
+  - hvac (the Python library, on the controller) for an escrow in OpenBao / HashiCorp Vault (C(keyfleet_escrow_backend=kv)).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:
