@@ -32,6 +32,8 @@ for d in molecule/*/; do
     resilio* | swarm*) others+=("$s") ;;
     mcollective*) mco+=("$s") ;;
     consul_gossip_new | consul_tls_new | consul_gossip_adopt) consul_new+=("$s") ;;
+    # Runs under the oldest and the newest ansible-core instead (scenario_on below).
+    consul_encrypt_running) ;;
     *) alone+=("$s") ;;
   esac
 done
@@ -44,9 +46,32 @@ checks() {
   ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units \
     && tests/lab/package.sh && tests/lab/docs.sh && tests/lab/escrow-kv.sh
 }
+# The other ansible-core lines (tests/lab/versions.sh): sanity and units on 2.17, 2.18, 2.20 and 2.21, then the
+# escrow tests on the oldest and the newest with the collection installed from its tarball. After the 2.19 checks in
+# the same track: that track ends well before the longest scenario track, and two cores are all there is.
+checks_and_versions() {
+  local rc=0
+  echo "=== static checks, ansible-core 2.19 ($(date -u +%T))"
+  checks || rc=1
+  echo "=== sanity and units, ansible-core 2.17, 2.18, 2.20, 2.21 ($(date -u +%T))"
+  tests/lab/versions.sh checks || rc=1
+  local v
+  for v in 2.17 2.21; do
+    echo "=== escrow-kv.sh, ansible-core $v, from the tarball ($(date -u +%T))"
+    tests/lab/versions.sh escrow "$v" || rc=1
+  done
+  echo "=== checks done ($(date -u +%T))"
+  return "$rc"
+}
+scenario_on() {  # VERSION: the running-cluster upshift under that ansible-core, keyfleet.encryption from the tarball
+  local s=consul_encrypt_running v=$1
+  echo "=== molecule scenario $s, ansible-core $v, from the tarball ($(date -u +%T))"
+  tests/lab/versions.sh scenario "$v" 2>&1 | tee "$logs/scenario-$s-$v.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "$s-$v" >>"$logs/failed"; failure_digest "$logs/scenario-$s-$v.log"; echo "=== molecule scenario $s, ansible-core $v FAILED ($(date -u +%T))"; return 1; }
+}
 
-echo "=== side by side ($(date -u +%T)): lint, sanity, units | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
-track checks checks
+echo "=== side by side ($(date -u +%T)): lint, sanity, units (2.17 to 2.21) | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
+track checks checks_and_versions
 track aspera scenarios "${aspera[@]}"
 track others scenarios "${others[@]}"
 # A track of its own: it waits on podman exec more than it computes.
@@ -68,6 +93,6 @@ if [ "$failed" != 0 ]; then
   echo "make test: FAILED"; exit 1
 fi
 
-echo "=== one at a time ($(date -u +%T)): ${alone[*]}"
-scenarios "${alone[@]}" || { echo "make test: FAILED"; exit 1; }
+echo "=== one at a time ($(date -u +%T)): ${alone[*]}, consul_encrypt_running on ansible-core 2.17 and 2.21"
+if ! { scenarios "${alone[@]}" && scenario_on 2.17 && scenario_on 2.21; }; then echo "make test: FAILED"; exit 1; fi
 echo "make test: all passed"

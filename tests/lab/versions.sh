@@ -60,6 +60,9 @@ install() {
   (cd "$top" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$run/.build/dist" >&2)
   "$venv/bin/ansible-galaxy" collection install --no-deps -p "$run/.build/coll" "$run"/.build/dist/keyfleet-encryption-*.tar.gz >&2
   ln -sfn "$venv" "$run/.venv"
+  # A repository of its own: molecule takes the git root for the project (and its .config/molecule), and drops
+  # scenarios that git ignores - the checkout ignores .build/.
+  git init -q "$run"
   # Exactly what git would ship of the tests (tracked files plus new, not ignored ones), the scenarios, and meta
   # (the execution environment definition escrow-kv.sh builds names meta/ee-requirements.txt by a relative path).
   (cd "$top" && git ls-files -z --cached --others --exclude-standard -- tests molecule .config meta \
