@@ -20,8 +20,8 @@ description:
     resumes. One it holds with other content is never overwritten; the task fails and names it.
   - Runs on the controller (an action plugin); the secrets go nowhere else and are never in its result.
   - O(source) and O(dest) take the options of the C(keyfleet.encryption.escrow) lookup (backend, file, kv_path,
-    engine_mount_point); the connection and auth options come from the play's variables and environment as for
-    the lookup.
+    engine_mount_point); the connection and auth options (server, token or AppRole) come from the play's
+    C(ansible_hashi_vault_*) variables and environment, as for the lookup.
 options:
   source:
     description: "Options of the escrow to copy from, for example V({backend: file, file: ~/.keyfleet/escrow.vault})."

@@ -88,6 +88,8 @@ options:
       - Options of the C(keyfleet.encryption.escrow) lookup that say which escrow - V(backend), V(file),
         V(file_persistent), V(kv_path), V(engine_mount_point). Unset ones come from the play's variables and
         environment (C(keyfleet_escrow_file), C(keyfleet_escrow_backend), ...), as for the lookup.
+      - The connection and auth of a KV escrow (server, token or AppRole) are the lookup's too, from the play's
+        C(ansible_hashi_vault_*) variables and environment (docs/escrow.md).
     type: dict
     default: {}
 requirements:
