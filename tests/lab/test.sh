@@ -58,7 +58,8 @@ checks_and_versions() {
   local v
   for v in 2.17 2.21; do
     echo "=== escrow-kv.sh, ansible-core $v, from the tarball ($(date -u +%T))"
-    tests/lab/versions.sh escrow "$v" || rc=1
+    # A fresh build and install: the scenario on this version later uses the same one.
+    { tests/lab/versions.sh install "$v" >/dev/null && tests/lab/versions.sh escrow "$v"; } || rc=1
   done
   echo "=== checks done ($(date -u +%T))"
   return "$rc"
