@@ -437,3 +437,21 @@ def test_the_escrow_code_does_not_import_community_hashi_vault():
         imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
         assert not [name for name in imported if 'hashi_vault' in (name or '')], module.__file__
     assert 'hashi_vault' not in lookup_module.DOCUMENTATION.split('extends_documentation_fragment:')[1].split('notes:')[0]
+
+
+def test_ansible_doc_of_the_lookup_works_without_community_hashi_vault(tmp_path):
+    # Galaxy's importer runs ansible-doc with no dependency installed; before, the page was empty. Only this collection
+    # is on the collections path, and the Python packages' collections (the `ansible` package) are not scanned.
+    import subprocess
+    import ansible_collections.keyfleet.encryption as collection
+    root = os.path.dirname(os.path.dirname(os.path.dirname(list(collection.__path__)[0])))
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith('ANSIBLE_'))
+    env.update(ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', HOME=str(tmp_path),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'), ANSIBLE_NOCOLOR='1')
+    done = subprocess.run([sys.executable, '-m', 'ansible.cli.doc', '--json', '-t', 'lookup', 'keyfleet.encryption.escrow'],
+                          env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and 'hashi_vault' not in done.stderr, done.stderr
+    doc = json.loads(done.stdout)['keyfleet.encryption.escrow']['doc']
+    assert set(_vault.OPTIONS) <= set(doc['options'])
+    assert [v['name'] for v in doc['options']['auth_method']['vars']] == ['ansible_hashi_vault_auth_method']
+    assert any(r.startswith('hvac') for r in doc['requirements'])
