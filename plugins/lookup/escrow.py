@@ -208,16 +208,16 @@ class LookupModule(LookupBase):
     def _open_kv(self):
         """A logged-in client (the escrow's own options, community.hashi_vault's names), checked before use."""
         settings = self.kv_settings()
+        hidden = _vault.hide(settings)
         problems = _vault.problems(settings)
-        if problems:
-            raise EscrowError('the KV escrow cannot connect: %s' % ' '.join(problems))
+        if problems:  # a url or path option that holds a credential by mistake is not shown either
+            raise EscrowError(_vault.redact('the KV escrow cannot connect: %s' % ' '.join(problems), hidden))
         try:
             client = _vault.connect(settings)
         except ImportError as e:
             raise EscrowError('keyfleet_escrow_backend=kv needs the Python library hvac on the controller '
                               '(meta/execution-environment.yml lists it): %s' % e)
         escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), settings['url'])
-        hidden = _vault.hide(settings)
         try:
             escrow.login(_vault.authenticator(settings), settings['auth_method'])
             warnings = escrow.probe()
