@@ -50,6 +50,7 @@ tar tzf "$tarball" | grep -v '/$' | sort >"$work/files"
 allowed='^(README\.md|CHANGELOG\.md|COPYING|MANIFEST\.json|FILES\.json'
 allowed+='|changelogs/(changelog|config)\.yaml'
 allowed+='|docs/[a-z0-9-]+\.md'
+allowed+='|docs/docsite/(extra-docs|links)\.yml|docs/docsite/rst/[a-z0-9-]+\.rst'
 allowed+='|meta/(runtime|execution-environment)\.yml|meta/ee-(requirements|bindep)\.txt'
 allowed+='|plugins/(action|doc_fragments|filter|lookup|module_utils|modules|plugin_utils)/[a-z0-9_]+\.py'
 allowed+='|playbooks/[a-z0-9_]+\.yml'
