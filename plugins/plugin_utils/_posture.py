@@ -52,6 +52,30 @@ def days_left(not_after, now=None):
     return int((end - now).total_seconds() // 86400)
 
 
+def x509_facts(read):
+    """The dates and SHA-256 fingerprint of a PEM certificate, in community.crypto's x509_certificate_info shape.
+
+    ``read`` is a failed read (returned as it is), or ``{'pem': text}``. Parsed here, on the controller, rather than
+    by a delegated module per certificate: one task less per host, and a certificate that cannot be parsed is a
+    failed read like any other (an error row), never a stopped report.
+    """
+    if _failed(read):
+        return read
+    pem = read.get('pem') or ''
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
+        cert = x509.load_pem_x509_certificate(pem.encode('utf-8') if isinstance(pem, str) else pem)
+    except ImportError as e:
+        return dict(failed=True, msg='the Python library cryptography is needed on the controller: %s' % e)
+    except (ValueError, TypeError) as e:
+        return dict(failed=True, msg='not a PEM certificate: %s' % str(e)[:120])
+    end = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return dict(not_after=end.strftime('%Y%m%d%H%M%SZ'),
+                fingerprints=dict(sha256=':'.join('%02x' % b for b in bytearray(cert.fingerprint(hashes.SHA256())))))
+
+
 def consul_rows(host, facts, now=None):
     info = facts.get('info')
     if _failed(info):
@@ -85,7 +109,7 @@ def consul_rows(host, facts, now=None):
             rows.append(_row('consul', host, 'gossip key', 'ok', detail + ', the escrowed one'))
     cert_file = state['tls'].get('cert_file')
     if cert_file:
-        cert = facts.get('cert')
+        cert = x509_facts(facts.get('cert'))
         if _failed(cert) or not cert.get('not_after'):
             rows.append(_row('consul', host, 'certificate', 'error', 'cannot read %s: %s' % (cert_file, _msg(cert))))
         else:
@@ -96,12 +120,16 @@ def consul_rows(host, facts, now=None):
                              '%s expires in %d day(s)%s' % (cert_file, days, ' - renew it' if status == 'todo' else '')))
     ca_file = state['tls'].get('ca_file')
     if ca_file:
-        ca = facts.get('ca')
+        ca = x509_facts(facts.get('ca'))
+        escrow_ca = x509_facts(dict(pem=facts['escrow_ca_pem'])) if facts.get('escrow_ca_pem') else {}
         if _failed(ca) or not (ca.get('fingerprints') or {}).get('sha256'):
             rows.append(_row('consul', host, 'CA', 'error', 'cannot read the CA the agent trusts (%s): %s' % (ca_file, _msg(ca))))
+        elif _failed(escrow_ca) and facts.get('ca_source') != 'pki':
+            rows.append(_row('consul', host, 'CA', 'error', 'cannot read the escrowed CA (%s): %s'
+                             % (facts.get('escrow_ca_name', ''), _msg(escrow_ca))))
         else:
             theirs = ca['fingerprints']['sha256']
-            ours = facts.get('escrow_ca_fp') or ''
+            ours = (escrow_ca.get('fingerprints') or {}).get('sha256') or ''
             if facts.get('ca_source') == 'pki':
                 rows.append(_row('consul', host, 'CA', 'ok', 'SHA-256 %s, from the PKI (not escrowed)' % theirs[:23]))
             elif not ours:

@@ -14,6 +14,24 @@ from ansible_collections.keyfleet.encryption.plugins.plugin_utils import _postur
 NOW = datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc)
 
 
+def pem(not_after='20270601000000Z', cn='ca'):
+    """A self-signed certificate (the posture parses real PEM, as read from the agent and the escrow)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, cn)])
+    end = datetime.datetime.strptime(not_after, '%Y%m%d%H%M%SZ')
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(end - datetime.timedelta(days=3650)).not_valid_after(end)
+            .sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+CA, OTHER_CA = pem(cn='ca'), pem(cn='other')
+
+
 def agent(gossip=3, tls=3, keys=('aaaa',), primary=('aaaa',), cert='/etc/consul.d/tls/agent.pem', ca='/etc/consul.d/tls/ca.pem'):
     return {'reachable': True,
             'state': {'gossip': {'stage': gossip, 'enabled': gossip > 0, 'stage_name': 'g%d' % gossip},
@@ -26,8 +44,8 @@ def statuses(rows):
 
 
 def consul(**facts):
-    base = dict(info=agent(), cert={'not_after': '20270601000000Z'}, ca={'fingerprints': {'sha256': 'ab:cd'}},
-                escrow_ca_fp='ab:cd', escrow_gossip_fp='aaaa', ca_source='controller', renew_days=30)
+    base = dict(info=agent(), cert={'pem': pem(cn='agent')}, ca={'pem': CA},
+                escrow_ca_pem=CA, escrow_gossip_fp='aaaa', ca_source='controller', renew_days=30)
     base.update(facts)
     return statuses(p.consul_rows('node1', base, now=NOW))
 
@@ -42,13 +60,13 @@ def test_a_half_migrated_agent_is_todo_not_error():
 
 
 def test_secrets_the_escrow_does_not_hold_are_missing():
-    rows = consul(escrow_gossip_fp='', escrow_ca_fp='')
+    rows = consul(escrow_gossip_fp='', escrow_ca_pem='')
     assert rows['gossip key'] == 'missing' and rows['CA'] == 'missing'
 
 
 def test_a_host_that_contradicts_the_escrow_is_an_error():
     assert consul(escrow_gossip_fp='bbbb')['gossip key'] == 'error'
-    assert consul(escrow_ca_fp='ff:ff')['CA'] == 'error'
+    assert consul(escrow_ca_pem=OTHER_CA)['CA'] == 'error'
     assert consul(info=agent(keys=('aaaa', 'bbbb')))['gossip key'] == 'todo'  # a rotation not finished
 
 
@@ -56,11 +74,26 @@ def test_a_failed_read_is_an_error_never_not_migrated():
     assert consul(info={'failed': True, 'msg': 'HTTP 403 ACL not found'}) == {'agent': 'error'}
     assert consul(info={'reachable': False, 'error': 'connection refused'}) == {'agent': 'error'}
     assert consul(cert={'failed': True, 'msg': 'permission denied'})['certificate'] == 'error'
+    # A file that is no certificate, or a damaged escrowed CA, is a failed read too, never a stopped report.
+    assert consul(cert={'pem': 'not a certificate'})['certificate'] == 'error'
+    assert consul(ca={'pem': ''})['CA'] == 'error'
+    assert consul(escrow_ca_pem='-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')['CA'] == 'error'
+
+
+def test_x509_facts_in_community_crypto_shape():
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    facts = p.x509_facts({'pem': pem('20280102030405Z')})
+    assert facts['not_after'] == '20280102030405Z'
+    theirs = x509.load_pem_x509_certificate(CA.encode()).fingerprint(hashes.SHA256()).hex()
+    assert p.x509_facts({'pem': CA})['fingerprints']['sha256'].replace(':', '') == theirs
+    assert len(p.x509_facts({'pem': CA})['fingerprints']['sha256'].split(':')) == 32
 
 
 def test_certificate_expiry():
-    assert consul(cert={'not_after': '20261210000000Z'})['certificate'] == 'todo'
-    assert consul(cert={'not_after': '20261101000000Z'})['certificate'] == 'error'
+    assert consul(cert={'pem': pem('20261210000000Z', 'agent')})['certificate'] == 'todo'
+    assert consul(cert={'pem': pem('20261101000000Z', 'agent')})['certificate'] == 'error'
     assert p.days_left('20261210000000Z', NOW) == 10
 
 
@@ -140,8 +173,7 @@ def test_an_unreachable_host_is_an_error_row_naming_why():
 def test_a_keyring_read_refused_is_an_error_about_the_read_not_the_key():
     info = agent()
     info.update(keyring=[], keyring_error='HTTP 403: Permission denied (the token lacks keyring:read)')
-    facts = dict(info=info, escrow_gossip_fp='aaaa', ca_source='pki', cert={'not_after': '20270601000000Z'},
-                 ca={'fingerprints': {'sha256': 'ab'}})
+    facts = dict(info=info, escrow_gossip_fp='aaaa', ca_source='pki', cert={'pem': pem(cn='agent')}, ca={'pem': CA})
     rows = dict((r['check'], r) for r in p.consul_rows('n1', facts, now=NOW))
     assert rows['gossip key']['status'] == 'error'
     assert rows['gossip key']['detail'] == 'cannot read the keyring: HTTP 403: Permission denied (the token lacks keyring:read)'
