@@ -17,6 +17,9 @@ description:
     escrow does not hold; V(error), a read failed or the host contradicts the escrow. A failed read is never
     taken for "not migrated".
   - The input holds no secret - escrowed values come as fingerprints or yes/no, and the modules compare keys.
+requirements:
+  - cryptography (the Python library, on the controller; ansible-core installs it) for O(system=consul), whose certificate
+    dates and CA fingerprints it reads.
 options:
   _input:
     description: What the role read, keyed as the role's posture entry point sets it.
