@@ -21,6 +21,10 @@ from ansible_collections.containers.podman.plugins.connection.podman import (
 
 DOCUMENTATION = _PODMAN_DOCUMENTATION.replace('name: podman', 'name: podman_pipelined', 1)
 
+# containers.podman 1.19 and later (the `ansible` 13 and 14 packages) pipe a module in themselves (podman exec -i)
+# and keep the user in an option, no longer in self.user: then this plugin adds nothing.
+_PIPELINES_ITSELF = getattr(PodmanConnection, 'has_pipelining', False)
+
 
 class Connection(PodmanConnection):
 
@@ -28,6 +32,8 @@ class Connection(PodmanConnection):
     has_pipelining = True
 
     def _connect(self):
+        if _PIPELINES_ITSELF:
+            return super()._connect()
         # No `podman mount` per task: with pipelining only copy/template put files (through podman cp).
         ConnectionBase._connect(self)
         self._mount_point = None
@@ -35,6 +41,8 @@ class Connection(PodmanConnection):
 
     @ensure_connect
     def exec_command(self, cmd, in_data=None, sudoable=False):
+        if _PIPELINES_ITSELF:
+            return super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         ConnectionBase.exec_command(self, cmd, in_data=in_data, sudoable=sudoable)
         args = ['exec', '-i'] if in_data is not None else ['exec']
         if self.user:
