@@ -156,6 +156,7 @@ import os
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.release import __version__
 from ansible.utils.display import Display
 
 from ansible_collections.keyfleet.encryption.plugins.plugin_utils import _vault
@@ -166,8 +167,16 @@ from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import
     open_escrow,
     resolve_escrow_path,
 )
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._support import ansible_core_problems
 
 display = Display()
+
+
+def _refuse_old_core():
+    """Defense in depth: --start-at-task skips the playbooks' first-task check of the ansible-core floor."""
+    problems = ansible_core_problems(__version__)
+    if problems:
+        raise EscrowError('the escrow is not used: %s' % ' '.join(problems))
 
 
 class LookupModule(LookupBase):
@@ -177,6 +186,7 @@ class LookupModule(LookupBase):
 
         The path may be a template ("{{ playbook_dir }}/escrow.vault"), as any other variable.
         """
+        _refuse_old_core()
         self.set_options(var_options=variables, direct=direct)
         if self.get_option('backend') == 'kv':
             return self._open_kv()
@@ -217,18 +227,18 @@ class LookupModule(LookupBase):
         except ImportError as e:
             raise EscrowError('keyfleet_escrow_backend=kv needs the Python library hvac on the controller '
                               '(meta/execution-environment.yml lists it): %s' % e)
-        escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), settings['url'])
-        try:
-            escrow.login(_vault.authenticator(settings), settings['auth_method'])
-            warnings = escrow.probe()
-        except EscrowError as e:
-            raise EscrowError(_vault.redact(e, hidden))
-        for warning in warnings:  # settings of the mount that drop history: warned by name
-            display.warning(_vault.redact(warning, hidden))
+        # The escrow redacts its own errors and warnings (these credentials, and the token a login gets): the actions
+        # that use it show them as they are.
+        escrow = KVEscrow(client, self.get_option('engine_mount_point'), self.get_option('kv_path'), settings['url'],
+                          hidden=hidden)
+        escrow.login(_vault.authenticator(settings), settings['auth_method'])
+        for warning in escrow.probe():  # settings of the mount that drop history: warned by name
+            display.warning(warning)
         return escrow
 
     def run(self, terms, variables=None, **kwargs):
         try:
+            _refuse_old_core()
             self.set_options(var_options=variables, direct=kwargs)
             # Ansible drops an option a lookup does not define without a word: a template still passing the writing
             # options of old (generation=, pending=, value=) would get the held value and take it for a new one.

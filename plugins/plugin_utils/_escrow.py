@@ -19,12 +19,15 @@ import base64
 import copy
 import datetime
 import fcntl
+import functools
 import json
 import os
+import re
 import secrets as _secrets
 import string
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import write_private
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._vault import redact
 
 FORMAT_VERSION = 1
 DEFAULT_PASSWORD_CHARS = string.ascii_letters + string.digits
@@ -409,6 +412,21 @@ class Escrow(_Operations):
         return []
 
 
+def _redacting(method):
+    """``method`` of a KVEscrow, whose EscrowErrors (and warnings) hold none of ``hidden()``: the one place they are
+    redacted, so the lookup and both actions show a server that echoes a credential without it."""
+    @functools.wraps(method)
+    def redacted(self, *args, **kwargs):
+        try:
+            result = method(self, *args, **kwargs)
+        except EscrowError as e:
+            raise EscrowError(redact(e, self.hidden())) from None
+        if method.__name__ == 'probe':
+            result = [redact(warning, self.hidden()) for warning in result]
+        return result
+    return redacted
+
+
 class KVEscrow(_Operations):
     """The escrow in an OpenBao / HashiCorp Vault KV version 2 engine: one KV secret per escrow secret.
 
@@ -417,7 +435,8 @@ class KVEscrow(_Operations):
     values, a pending rotation), so values and history survive a copy either way and do not depend on the
     engine's max_versions. Every write is a check-and-set on the version read (``cas=0`` creates), so two
     controllers that race to generate a secret both end up with the one that was written first.
-    Nothing here deletes or destroys a version.
+    Nothing here deletes or destroys a version. ``hidden`` are the credentials no message may show (the token is added
+    by itself, also the one a login gets).
     """
 
     backend = 'kv'
@@ -429,8 +448,9 @@ class KVEscrow(_Operations):
     # 3 keep the version from before the last rotation.
     MIN_KV_VERSIONS = 3
 
-    def __init__(self, client, mount_point='secret', path='keyfleet', url=None):
+    def __init__(self, client, mount_point='secret', path='keyfleet', url=None, hidden=()):
         self._client = client
+        self._hidden = [h for h in hidden if isinstance(h, str) and h]
         self.mount_point = (mount_point or '').strip('/')
         self.prefix = (path or '').strip('/')
         self.url = url or getattr(client, 'url', None)
@@ -439,6 +459,20 @@ class KVEscrow(_Operations):
 
     def __str__(self):
         return 'KV escrow %s/%s at %s' % (self.mount_point, self.prefix, self.url)
+
+    def hidden(self):
+        """What no message may show: the credentials given, and the client's token as it is now (after a login)."""
+        token = getattr(self._client, 'token', None)
+        return self._hidden + ([token] if isinstance(token, str) and token else [])
+
+    def _summary(self, error):
+        """A short, redacted account of ``error``: a server's text may repeat a credential, or be a whole proxy page.
+
+        Redacted before it is cut, so no part of a credential is left; the tags of an HTML page are dropped.
+        """
+        text = redact(str(error).split(', on ', maxsplit=1)[0], self.hidden())
+        text = ' '.join(re.sub(r'<(?!hidden>)[^>]*>', ' ', text).split())
+        return (text[:200] + '...' if len(text) > 200 else text) or type(error).__name__
 
     def _path(self, name):
         if not name or not isinstance(name, str) or name.startswith('/') or '..' in name.split('/'):
@@ -449,13 +483,19 @@ class KVEscrow(_Operations):
         return ('Its policy needs create, read and update on "%(m)s/data/%(p)s/*", and read and list on '
                 '"%(m)s/metadata/%(p)s/*" (docs/escrow.md).' % dict(m=self.mount_point, p=self.prefix))
 
-    def _call(self, what, func, *args, **kwargs):
-        """``func(*args, **kwargs)``; every failure becomes an EscrowError that says what to fix."""
+    def _call(self, what, func, *args, passing=(), expect=None, **kwargs):
+        """``func(*args, **kwargs)``; every failure becomes an EscrowError that says what to fix.
+
+        ``passing``: hvac exceptions the caller handles itself (an absent path, a check-and-set conflict).
+        ``expect``: the type the answer must be; hvac returns the response itself when it is no JSON (a proxy's page).
+        """
         import requests
         from hvac import exceptions as hv
 
         try:
-            return func(*args, **kwargs)
+            found = func(*args, **kwargs)
+        except passing:
+            raise
         except hv.Forbidden:
             raise EscrowError('%s: permission denied (HTTP 403) to %s. The token is not valid, expired, or may not do '
                               'this. %s' % (self, what, self._policy_hint()))
@@ -466,27 +506,45 @@ class KVEscrow(_Operations):
         except hv.VaultDown:
             raise EscrowError('%s is sealed or in maintenance (HTTP 503) and cannot %s. Unseal it and run again.'
                               % (self, what))
+        except hv.RateLimitExceeded as e:
+            raise EscrowError('%s: the server refused to %s, too many requests (HTTP 429: %s). Run again later, or with '
+                              'fewer forks.' % (self, what, self._summary(e)))
+        except hv.VaultError as e:  # 500, 502, 400 and any other status: the server's log says more
+            raise EscrowError('%s: the server failed to %s (%s: %s). Check the server (its log says why) and run again.'
+                              % (self, what, type(e).__name__, self._summary(e)))
         except requests.exceptions.SSLError as e:
             raise EscrowError('%s: TLS verification failed (%s). Give the CA that signed the server certificate '
-                              'as ca_cert (VAULT_CACERT).' % (self, e))
+                              'as ca_cert (VAULT_CACERT).' % (self, self._summary(e)))
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
             raise EscrowError('%s cannot be reached to %s (%s): is the server running and the url right?'
                               % (self, what, type(e).__name__))
+        except (requests.exceptions.RequestException, ValueError, TypeError, KeyError) as e:
+            # A page that is no JSON, or JSON without Vault's fields: not the answer of the Vault API.
+            raise EscrowError('%s: the answer to the request to %s is not one of the Vault API (%s). Is the url the '
+                              'server\'s, with no proxy in between that answers instead?' % (self, what, type(e).__name__))
+        except OSError as e:  # a CA file hvac cannot open, a socket error requests does not wrap
+            raise EscrowError('%s: cannot %s: %s (%s).' % (self, what, (e.strerror or type(e).__name__).lower(),
+                                                           e.filename or 'no file'))
+        if expect is not None and not isinstance(found, expect):
+            raise EscrowError('%s: the answer to the request to %s is not one of the Vault API (HTTP %s, %s). Is the url '
+                              'the server\'s, with no proxy in between that answers instead?'
+                              % (self, what, getattr(found, 'status_code', '?'),
+                                 getattr(found, 'headers', {}).get('Content-Type') or 'no content type'))
+        return found
 
+    @_redacting
     def login(self, authenticate, method):
         """``authenticate(client)`` (plugin_utils/_vault.py's, for the auth method ``method``); a refused login says so.
 
-        A server that is down, sealed or not trusted fails as any other request does (``_call``).
+        A server that is down, sealed, failing or not trusted fails as any other request does (``_call``).
         """
         from hvac import exceptions as hv
 
         def attempt(client):
             try:
                 return authenticate(client)
-            except (hv.VaultDown, hv.VaultNotInitialized):
-                raise  # a sealed or new server: said as for any request
-            except hv.VaultError as e:
-                return e
+            except (hv.InvalidRequest, hv.Unauthorized, hv.Forbidden, hv.InvalidPath) as e:
+                return e  # the credentials or the auth mount: the login's own sentence
         refused = self._call('log in with auth method %s' % method, attempt, self._client)
         if isinstance(refused, hv.VaultError):
             hint = ''
@@ -495,8 +553,7 @@ class KVEscrow(_Operations):
                         'ANSIBLE_HASHI_VAULT_SECRET_ID), and ansible_hashi_vault_mount_point when the AppRole auth method '
                         'is not mounted at approle.')
             raise EscrowError('%s: login with auth method %s was refused (%s). Nothing was read or written.%s'
-                              % (self, method, str(refused).split(', on ', maxsplit=1)[0].strip() or type(refused).__name__,
-                                 hint))
+                              % (self, method, self._summary(refused), hint))
 
     def _read(self, name):
         """(entry or None, KV version; 0 when the name holds no version yet)."""
@@ -505,15 +562,20 @@ class KVEscrow(_Operations):
         path, kv = self._path(name), self._client.secrets.kv.v2
         for dummy in range(self.CAS_ATTEMPTS):
             try:
-                found = self._call('read %s' % path, kv.read_secret_version, path=path, mount_point=self.mount_point,
-                                   raise_on_deleted_version=True)
+                found = self._call('read %s' % path, lambda: kv.read_secret_version(
+                    path=path, mount_point=self.mount_point, raise_on_deleted_version=True)['data'],
+                    passing=hv.InvalidPath, expect=dict)
+                data, version = found['data'], found['metadata']['version']
                 break
             except hv.InvalidPath:
                 pass
+            except (KeyError, TypeError):
+                raise EscrowError('%s: the answer to the read of %s has no data and version: it is not one of the Vault '
+                                  'API\'s KV version 2.' % (self, path))
             # Absent, deleted, destroyed, or written by another controller since: only the metadata tells them apart.
             try:
-                meta = self._call('read the metadata of %s' % path, kv.read_secret_metadata, path=path,
-                                  mount_point=self.mount_point)['data']
+                meta = self._call('read the metadata of %s' % path, lambda: kv.read_secret_metadata(
+                    path=path, mount_point=self.mount_point)['data'], passing=hv.InvalidPath, expect=dict)
             except hv.InvalidPath:
                 return None, 0
             if not meta.get('current_version'):
@@ -521,7 +583,6 @@ class KVEscrow(_Operations):
             self._refuse_gone(name, path, meta)
         else:
             raise EscrowError('%s: %s could not be read: it kept changing; run again.' % (self, path))
-        data, version = found['data']['data'], found['data']['metadata']['version']
         if not isinstance(data, dict) or not isinstance(data.get('kind'), str) or not ('value' in data or 'pending' in data):
             raise EscrowError('%s: %s/%s is not an escrow entry (no kind and value); it was written by something else. '
                               'Nothing was changed.' % (self, self.mount_point, path))
@@ -565,6 +626,7 @@ class KVEscrow(_Operations):
             raise EscrowError('%s: its data is gone for good, and undelete cannot bring it back. It is not taken as new. '
                               '%s Then run again.' % (head, restore))
 
+    @_redacting
     def _transact(self, name, update):
         from hvac import exceptions as hv
 
@@ -576,15 +638,18 @@ class KVEscrow(_Operations):
                 return result
             try:
                 self._call('write %s' % path, self._client.secrets.kv.v2.create_or_update_secret, path=path,
-                           secret=new, cas=version, mount_point=self.mount_point)
+                           secret=new, cas=version, mount_point=self.mount_point, passing=hv.InvalidRequest,
+                           expect=dict)  # a page that says 200 is not a write done
             except hv.InvalidRequest as e:
                 if 'check-and-set' not in str(e):
-                    raise EscrowError('%s: writing %s was refused: %s' % (self, path, e))
+                    raise EscrowError('%s: writing %s was refused (HTTP 400: %s). Nothing was written.'
+                                      % (self, path, self._summary(e)))
                 continue  # another controller wrote first: start again from what it wrote
             return result
         raise EscrowError('%s: %s changed under every one of %d attempts to write it; run again.'
                           % (self, path, self.CAS_ATTEMPTS))
 
+    @_redacting
     def names(self):
         from hvac import exceptions as hv
 
@@ -593,14 +658,15 @@ class KVEscrow(_Operations):
             folder = folders.pop()
             path = '%s/%s' % (self.prefix, folder) if folder else self.prefix
             try:
-                keys = self._call('list %s' % path, self._client.secrets.kv.v2.list_secrets, path=path,
-                                  mount_point=self.mount_point)['data']['keys']
+                keys = self._call('list %s' % path, lambda: self._client.secrets.kv.v2.list_secrets(
+                    path=path, mount_point=self.mount_point)['data']['keys'], passing=hv.InvalidPath, expect=list)
             except hv.InvalidPath:
                 keys = []
             for key in keys:
                 (folders if key.endswith('/') else found).append(folder + key)
         return sorted(found)
 
+    @_redacting
     def probe(self):
         """Stop now, before any host changes, if the server is down or sealed, the token may not use the path, or
         the mount is not a KV version 2 engine.
@@ -608,10 +674,11 @@ class KVEscrow(_Operations):
         Returns a list of warnings (sentences, for display.warning): engine settings that drop KV versions, or
         that they could not be read. They are advice; nothing here is refused for them.
         """
-        if self._call('read its seal status', self._client.sys.is_sealed):
+        if self._call('read its seal status', self._client.sys.is_sealed, expect=bool):
             raise EscrowError('%s is sealed and cannot be used. Unseal it and run again.' % (self,))
         child = '%s/data/%s/keyfleet-probe' % (self.mount_point, self.prefix)
-        caps = self._call('check its capabilities on %s' % child, self._client.sys.get_capabilities, paths=[child])
+        caps = self._call('check its capabilities on %s' % child, self._client.sys.get_capabilities, paths=[child],
+                          expect=dict)
         have = set((caps.get('data') or caps).get(child) or (caps.get('data') or caps).get('capabilities') or [])
         if 'root' not in have and not set(self.NEEDED) <= have:
             raise EscrowError('%s: the token may not use the escrow path: on %s it has %s, it needs %s. %s'
@@ -633,9 +700,11 @@ class KVEscrow(_Operations):
             except (hv.Forbidden, hv.InvalidRequest, hv.InvalidPath) as e:
                 return e
         m = self.mount_point
-        found = self._call('read which engine is mounted at %s' % m, get, 'sys/internal/ui/mounts/%s' % m)
+        found = self._call('read which engine is mounted at %s' % m, get, 'sys/internal/ui/mounts/%s' % m,
+                           expect=(dict, Exception))
         if isinstance(found, Exception):
-            found = self._call('read which engine is mounted at %s' % m, get, 'sys/mounts/%s' % m)
+            found = self._call('read which engine is mounted at %s' % m, get, 'sys/mounts/%s' % m,
+                               expect=(dict, Exception))
         if isinstance(found, hv.Forbidden):
             raise EscrowError('%s: no secrets engine is mounted at %r, or the token may not read which one is '
                               '(sys/internal/ui/mounts/%s and sys/mounts/%s were refused). Nothing was read or written. '
@@ -644,7 +713,7 @@ class KVEscrow(_Operations):
         if isinstance(found, Exception):
             raise EscrowError('%s: no secrets engine is mounted at %r (%s). Nothing was read or written: set '
                               'keyfleet_escrow_engine_mount_point to the mount point of a KV version 2 engine.'
-                              % (self, m, str(found).split(', on get', maxsplit=1)[0].strip()))
+                              % (self, m, self._summary(found)))
         return found.get('data') or found
 
     def _refuse_other_engines(self):
@@ -683,9 +752,9 @@ class KVEscrow(_Operations):
             except hv.Forbidden:
                 return 'permission denied'
             except hv.VaultError as e:
-                return str(e).split(', on get', maxsplit=1)[0].strip() or type(e).__name__
+                return self._summary(e)
         try:
-            config = self._call('read %s/config' % m, read)
+            config = self._call('read %s/config' % m, read, expect=(dict, str))
         except EscrowError as e:
             config = str(e)
         if not isinstance(config, dict):

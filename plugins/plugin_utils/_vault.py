@@ -62,6 +62,8 @@ def resolve(options, environ):
             s[name] = environ.get(env)
     if s['auth_method'] is None:
         s['auth_method'] = 'token'
+    if isinstance(s['ca_cert'], str):  # hvac opens the file as it is given: ~ is the controller user's home here
+        s['ca_cert'] = os.path.expanduser(s['ca_cert'])
     if s['validate_certs'] is None:
         s['validate_certs'] = str(environ.get('VAULT_SKIP_VERIFY', '')).strip().lower() not in _TRUE
     s['verify'] = s['ca_cert'] if s['validate_certs'] and s['ca_cert'] else bool(s['validate_certs'])
@@ -93,9 +95,10 @@ def _token_file(path):
     return (token, 'file') if token else (None, 'it is empty')
 
 
-def hide(settings):
-    """The values no message may show: the token and the AppRole secret id."""
-    return [v for v in (settings.get('token'), settings.get('secret_id')) if isinstance(v, str) and v]
+def hide(settings, client=None):
+    """The values no message may show: the token, the AppRole secret id, and the token of ``client`` (a login's)."""
+    found = (settings.get('token'), settings.get('secret_id'), getattr(client, 'token', None))
+    return [v for v in found if isinstance(v, str) and v]
 
 
 def redact(text, secrets):

@@ -232,3 +232,25 @@ def test_the_kv_backend_without_a_url_says_which_variables_give_it(monkeypatch):
     with pytest.raises(AnsibleLookupError, match=r'the KV escrow cannot connect: the KV escrow has no server url: set '
                                                  r'ansible_hashi_vault_url \(or ANSIBLE_HASHI_VAULT_ADDR, or VAULT_ADDR\)'):
         lookup().run(['a'], variables={'keyfleet_escrow_backend': 'kv', 'ansible_hashi_vault_token': 's.x'})
+
+
+@pytest.mark.parametrize('version', ['2.16.14', '2.15.0', 'devel'])
+def test_an_ansible_core_below_the_floor_is_refused_even_where_the_first_task_was_skipped(tmp_path, monkeypatch, version):
+    # --start-at-task skips the playbooks' first-task check of ansible-core: the escrow checks again for itself.
+    import ansible_collections.keyfleet.encryption.plugins.lookup.escrow as lookup_module
+    from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
+    path = tmp_path / 'e.vault'
+    store(path, 'a', 'password')
+    monkeypatch.setattr(lookup_module, '__version__', version)
+    with pytest.raises(AnsibleLookupError, match=r"keyfleet.encryption.escrow: the escrow is not used: .*ansible-core.*%s.*; "
+                                                 r"keyfleet.encryption needs ansible-core 2\.17 or later" % version):
+        lookup().run(['a'], variables={}, file=str(path))
+    with pytest.raises(EscrowError, match='needs ansible-core 2.17 or later'):  # the actions open it this way
+        lookup().open_escrow({}, file=str(path))
+
+
+def test_the_ansible_core_running_the_tests_is_not_refused(tmp_path):
+    from ansible.release import __version__
+    from ansible_collections.keyfleet.encryption.plugins.plugin_utils._support import ansible_core_problems
+    assert ansible_core_problems(__version__) == []
+    assert lookup().run(['a'], variables={}, missing='empty', file=str(tmp_path / 'e.vault')) == ['']

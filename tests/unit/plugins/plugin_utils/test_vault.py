@@ -455,3 +455,123 @@ def test_ansible_doc_of_the_lookup_works_without_community_hashi_vault(tmp_path)
     assert set(_vault.OPTIONS) <= set(doc['options'])
     assert [v['name'] for v in doc['options']['auth_method']['vars']] == ['ansible_hashi_vault_auth_method']
     assert any(r.startswith('hvac') for r in doc['requirements'])
+
+
+# -- a server that fails in any other way: a sentence, and never a credential -----------------------------------------
+# docs/escrow.md promises that no message holds the token, even where a server repeats it: every error below echoes
+# the X-Vault-Token it was sent (and the secret id of a login), as a server or a proxy in between may.
+
+FAILING_STEPS = {  # the request of each step of opening the escrow and reading a name
+    'seal status': '/v1/sys/seal-status',
+    'capabilities': '/v1/sys/capabilities-self',
+    'engine': '/v1/sys/internal/ui/mounts/',
+    'read': '/v1/secret/data/keyfleet/',
+    'metadata': '/v1/secret/metadata/keyfleet/',
+    'approle login': '/v1/auth/approle/login',
+}
+ANSWERS = {  # status, content type: a Vault error, a page of a proxy, a proxy's page that even says 200
+    '500': (500, 'application/json'), '400': (400, 'application/json'), '429': (429, 'application/json'),
+    '502': (502, 'application/json'), 'proxy page 502': (502, 'text/html'), 'proxy page 200': (200, 'text/html'),
+}
+
+
+def fail(vault, monkeypatch, prefix, answer, methods=('GET', 'POST', 'PUT', 'LIST')):
+    """Make the stand-in answer every request under ``prefix`` with ``answer`` (ANSWERS), echoing the credentials."""
+    status, content_type = ANSWERS[answer]
+    handler, passing = vault.httpd.RequestHandlerClass, vault.httpd.RequestHandlerClass._handle
+
+    def handle(self):
+        if not self.path.startswith(prefix):
+            return passing(self)
+        length = int(self.headers.get('Content-Length') or 0)
+        echoed = 'request with token %s and body %s' % (self.headers.get('X-Vault-Token'), self.rfile.read(length))
+        vault.requests.append(dict(method=self.command, path=self.path, token=self.headers.get('X-Vault-Token')))
+        if content_type == 'application/json':
+            data = json.dumps({'errors': ['backend failed for %s' % echoed]}).encode()
+        else:
+            data = ('<html><body><h1>Proxy error</h1><p>%s</p></body></html>' % echoed).encode()
+        self.send_response(status)
+        self.send_header('Content-Type', content_type)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    for method in methods:
+        monkeypatch.setattr(handler, 'do_' + method, handle)
+
+
+def approle(url):
+    return kv(url, ansible_hashi_vault_auth_method='approle', ansible_hashi_vault_role_id=ROLE_ID,
+              ansible_hashi_vault_secret_id=SECRET_ID)
+
+
+def assert_hidden(text):
+    for secret in (TOKEN, APPROLE_TOKEN, SECRET_ID):
+        assert secret not in text, text
+
+
+@pytest.mark.parametrize('answer', sorted(ANSWERS))
+@pytest.mark.parametrize('step, auth', [(step, auth) for step in FAILING_STEPS for auth in ('token', 'approle')
+                                        if step != 'approle login' or auth == 'approle'])
+def test_any_server_error_is_a_sentence_that_never_holds_the_token(vault, monkeypatch, step, auth, answer):
+    fail(vault, monkeypatch, FAILING_STEPS[step], answer)
+    variables = kv(vault.url, ansible_hashi_vault_token=TOKEN) if auth == 'token' else approle(vault.url)
+    with pytest.raises(AnsibleLookupError, match='keyfleet.encryption.escrow: KV escrow secret/keyfleet at %s' % vault.url) as e:
+        read(variables)
+    assert_hidden(str(e.value))
+    assert any(r['path'].startswith(FAILING_STEPS[step]) for r in vault.requests)
+
+
+@pytest.mark.parametrize('answer', sorted(ANSWERS))
+def test_engine_settings_that_cannot_be_read_are_a_warning_that_never_holds_the_token(vault, monkeypatch, answer):
+    import ansible_collections.keyfleet.encryption.plugins.lookup.escrow as lookup_module
+    warnings = []
+    monkeypatch.setattr(lookup_module.display, 'warning', warnings.append)
+    fail(vault, monkeypatch, '/v1/secret/config', answer)
+    assert read(approle(vault.url)) == ['']
+    assert len(warnings) == 1 and 'could not read the settings of the KV engine' in warnings[0]
+    assert_hidden(warnings[0])
+
+
+@pytest.mark.parametrize('answer', sorted(ANSWERS))
+@pytest.mark.parametrize('operation', ['write', 'list'])
+def test_a_write_or_a_list_the_server_fails_is_an_escrow_error_that_never_holds_the_token(vault, monkeypatch, answer,
+                                                                                          operation):
+    from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import EscrowError
+    variables = approle(vault.url)
+    escrow = lookup(variables).open_escrow(variables)
+    if operation == 'write':
+        fail(vault, monkeypatch, '/v1/secret/data/keyfleet/', answer, methods=('POST', 'PUT'))
+    else:
+        fail(vault, monkeypatch, '/v1/secret/metadata/keyfleet', answer, methods=('LIST', 'GET'))
+    with pytest.raises(EscrowError, match='KV escrow secret/keyfleet at %s' % vault.url) as e:
+        escrow.ensure('a', 'password') if operation == 'write' else escrow.names()
+    assert_hidden(str(e.value))
+
+
+def test_the_token_an_approle_login_gave_is_hidden_too():
+    from ansible_collections.keyfleet.encryption.plugins.plugin_utils._escrow import KVEscrow
+
+    class Client:
+        token, url = APPROLE_TOKEN, 'https://bao:8200'
+    escrow = KVEscrow(Client(), hidden=[SECRET_ID])
+    assert set(escrow.hidden()) == {APPROLE_TOKEN, SECRET_ID}
+
+
+def test_a_ca_cert_in_the_home_directory_is_given_to_hvac_expanded(clean_env):
+    (clean_env / 'ca.pem').write_text('a CA')
+    s = settings({'ansible_hashi_vault_url': 'https://bao:8200', 'ansible_hashi_vault_token': TOKEN,
+                  'ansible_hashi_vault_ca_cert': '~/ca.pem'})
+    assert (s['ca_cert'], s['verify'], _vault.problems(s)) == (str(clean_env / 'ca.pem'), str(clean_env / 'ca.pem'), [])
+
+
+def test_a_ca_cert_in_the_home_directory_reaches_the_server(clean_env):
+    # hvac opens the file: before, with ~ not expanded, that was a raw OSError; now it is the TLS sentence (a file
+    # that is no certificate) - the one a wrong CA gives.
+    (clean_env / 'ca.pem').write_text('not a certificate')
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        url = 'https://127.0.0.1:%d' % s.getsockname()[1]
+    with pytest.raises(AnsibleLookupError) as e:
+        read(kv(url, ansible_hashi_vault_token=TOKEN, ansible_hashi_vault_ca_cert='~/ca.pem'))
+    assert 'KV escrow secret/keyfleet at %s' % url in str(e.value)
+    assert_hidden(str(e.value))
