@@ -510,11 +510,11 @@ class KVEscrow(_Operations):
             raise EscrowError('%s: the server refused to %s, too many requests (HTTP 429: %s). Run again later, or with '
                               'fewer forks.' % (self, what, self._summary(e)))
         except hv.VaultError as e:  # 500, 502, 400 and any other status: the server's log says more
-            raise EscrowError('%s: the server failed to %s (%s: %s). Check the server (its log says why) and run again.'
-                              % (self, what, type(e).__name__, self._summary(e)))
+            raise EscrowError('%s: the request to %s failed (%s: %s). The server\'s log says why; run again once it is '
+                              'fixed.' % (self, what, type(e).__name__, self._summary(e)))
         except requests.exceptions.SSLError as e:
             raise EscrowError('%s: TLS verification failed (%s). Give the CA that signed the server certificate '
-                              'as ca_cert (VAULT_CACERT).' % (self, self._summary(e)))
+                              'as ca_cert (VAULT_CACERT).' % (self, redact(e, self.hidden())))  # whole: its cause is at the end
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
             raise EscrowError('%s cannot be reached to %s (%s): is the server running and the url right?'
                               % (self, what, type(e).__name__))
