@@ -58,7 +58,12 @@ install() {
   venv=$(venv_of "$v") run="$top/.build/run-$v"
   rm -rf "$run" && mkdir -p "$run/.build/dist" "$run/.build/coll"
   (cd "$top" && "$venv/bin/ansible-galaxy" collection build --force --output-path "$run/.build/dist" >&2)
-  "$venv/bin/ansible-galaxy" collection install --no-deps -p "$run/.build/coll" "$run"/.build/dist/keyfleet-encryption-*.tar.gz >&2
+  # Its own collections path: with the checkout's (make exports ANSIBLE_COLLECTIONS_PATH) ansible-galaxy finds
+  # keyfleet.encryption installed there already and installs nothing.
+  ANSIBLE_COLLECTIONS_PATH="$run/.build/coll" "$venv/bin/ansible-galaxy" collection install --no-deps --force \
+    -p "$run/.build/coll" "$run"/.build/dist/keyfleet-encryption-*.tar.gz >&2
+  [ -f "$run/.build/coll/ansible_collections/keyfleet/encryption/MANIFEST.json" ] \
+    || { echo "keyfleet.encryption was not installed from the tarball into $run/.build/coll" >&2; exit 1; }
   ln -sfn "$venv" "$run/.venv"
   # A repository of its own: molecule takes the git root for the project (and its .config/molecule), and drops
   # scenarios that git ignores - the checkout ignores .build/.
