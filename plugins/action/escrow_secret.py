@@ -44,14 +44,14 @@ class ActionModule(ActionBase):
                 raise EscrowError('pending and promote need a generation (the rotation id)')
             if args['pending'] and args['promote']:
                 raise EscrowError('pending and promote are two steps of a rotation: give one of them')
-            if args['value'] is not None and (args['pending'] or args['promote']):
-                raise EscrowError('a pending rotation generates its value: value cannot be given with pending or promote')
+            if args['value'] is not None and args['promote']:
+                raise EscrowError('promote makes the pending value current: value cannot be given with promote')
             lookup = lookup_loader.get('keyfleet.encryption.escrow', loader=self._loader, templar=self._templar)
             escrow = lookup.open_escrow(task_vars, **args['escrow'])
             if args['promote']:
                 value, status = escrow.promote(name, kind, generation, write=write)
             elif args['pending']:
-                value, status = escrow.pending(name, kind, generation, write=write)
+                value, status = escrow.pending(name, kind, generation, value=args['value'], write=write)
             else:
                 value, status = escrow.ensure(name, kind, value=args['value'], generation=generation,
                                               keep_stored=args['keep_stored'], replace=args['replace'],
@@ -59,7 +59,8 @@ class ActionModule(ActionBase):
         except EscrowError as e:
             return dict(result, failed=True, msg='keyfleet.encryption.escrow_secret: %s' % e)
         # A run that keeps the stored value over a candidate says so: the candidate must not be used.
-        kept = args['keep_stored'] and args['value'] is not None and value != args['value']
+        # A pending rotation's candidate loses to the pending value held, as keep_stored's does.
+        kept = (args['keep_stored'] or args['pending']) and args['value'] is not None and value != args['value']
         result.update(changed=status != 'present', status=status, name=name, fingerprint=fingerprint(value),
                       escrow=str(escrow), kept_stored=kept,
                       msg='%s: escrow secret %r (%s) %s%s' % (

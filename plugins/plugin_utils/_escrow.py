@@ -167,14 +167,21 @@ class _Operations:
             return (result, status if new is None else 'would be ' + status), None
         return self._transact(name, dry)
 
-    def pending(self, name, kind, generation, write=True):
+    def pending(self, name, kind, generation, value=None, write=True):
         """``(value, status)`` of rotation ``generation``, kept apart from the current value until ``promote``.
 
         Until every host uses it, the current value stays what every other run reads, so a rotation that
         stops half-way (or a check-mode run) leaves nothing that later runs would take for the key in use.
         The same generation returns the same value (a stopped rotation resumes, status ``present``); a new one
         is ``pending``. With ``write=False`` (check mode) a new value is made but not stored.
+        ``value``: this run's candidate, made elsewhere (a CA key community.crypto just made; required for the kinds
+        the escrow does not make). A pending value held already wins over it, as with ``keep_stored``.
         """
+        if value is not None and (not isinstance(value, str) or not value):
+            raise EscrowError('escrow secret %r: the value to store must be a non-empty string' % (name,))
+        if value is None and kind in STORED_KINDS:
+            generate(kind)  # raises: pem and text are stored, never made here
+
         def update(entry):
             # A key the escrow never held (one given by hand) can be rotated away from all the same.
             entry = self._check(entry, name, kind) or {'kind': kind, 'previous': []}
@@ -188,9 +195,9 @@ class _Operations:
                 raise EscrowError('rotation %r of escrow secret %r is not finished (its key is not in use everywhere yet); '
                                   'run it again with that rotation id before starting %r.'
                                   % (waiting.get('generation'), name, generation))
-            value = generate(kind)
-            entry['pending'] = {'value': value, 'generation': generation, 'created': _now()}
-            return (value, 'pending'), entry
+            new = value if value is not None else generate(kind)
+            entry['pending'] = {'value': new, 'generation': generation, 'created': _now()}
+            return (new, 'pending'), entry
 
         return self._run(name, update, write)
 
