@@ -86,7 +86,7 @@ class ActionModule(ActionBase):
             if pki:
                 certificate = self._pki_sign(pki, csr, args, days, agent, task_vars)
             else:
-                certificate = sign_request(csr, args['ca_cert'], ca_key, days, dns_names, ip_addresses, agent)
+                certificate = sign_request(csr, args.get('signer_cert') or args['ca_cert'], ca_key, days, dns_names, ip_addresses, agent)
         except TLSError as e:
             return dict(result, failed=True, msg=str(e))
         # What the agent says it wrote is only used as a list of strings: a hostile answer cannot crash the action.
@@ -121,5 +121,5 @@ class ActionModule(ActionBase):
         certificate = ((response if isinstance(response, dict) else {}).get('data') or {}).get('certificate')
         if not certificate:
             raise TLSError('the PKI role %s returned no certificate for %s' % (path, agent))
-        check_issued(certificate, args['ca_cert'], csr, args['dns_names'], args['ip_addresses'], agent)
+        check_issued(certificate, args.get('signer_cert') or args['ca_cert'], csr, args['dns_names'], args['ip_addresses'], agent)
         return certificate

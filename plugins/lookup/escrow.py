@@ -49,6 +49,14 @@ options:
     type: str
     default: error
     choices: [error, empty]
+  history:
+    description:
+      - Return each name's current value followed by its previous values, newest first (V(kind) required), in one
+        flat list; a name the escrow does not hold adds nothing. For example the CAs a Consul CA rotation may start
+        from. Use C(query) (or C(wantlist=true)).
+    type: bool
+    default: false
+    version_added: 1.0.0
   file:
     description:
       - Path of the escrow file on the controller. Its directory is created with mode V(0700) when the first
@@ -249,6 +257,12 @@ class LookupModule(LookupBase):
             escrow = self.open_escrow(variables, **kwargs)
             kind, missing = self.get_option('kind'), self.get_option('missing')
             values = []
+            if self.get_option('history'):
+                if not kind:
+                    raise EscrowError('history needs kind')
+                for name in terms:
+                    values.extend(escrow.history(name, kind))
+                return values
             for name in terms:
                 value = escrow.read(name, kind)
                 if value is None and missing == 'error':

@@ -21,6 +21,7 @@ import time
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+from ansible.module_utils.six.moves.urllib.parse import urlparse
 from ansible.module_utils.urls import open_url
 
 # /v1/agent/members Status values (serf.MemberStatus).
@@ -546,6 +547,32 @@ def wait_healthy(client, timeout, interval=0.25, expect_stage=None, expect_membe
         if not problems or elapsed >= timeout:
             return round(elapsed, 3), problems
         sleep(interval)
+
+
+def served_certificate(client):
+    """The certificate (PEM) the agent serves on the first HTTPS URL of ``client``, read from the TLS handshake.
+
+    Not verified here: during a CA rotation the agent's CA file and the certificate it serves change apart, and
+    the controller judges the certificate against the old and the new CA. The agent's own certificate is offered
+    as the client's, for an agent whose HTTPS API wants one (verify_incoming)."""
+    url = next((u for u in client.urls if u.startswith('https://')), None)
+    if url is None:
+        raise ConsulError('the agent has no HTTPS URL to read its certificate from (consul_https_port)')
+    parsed = urlparse(url)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        if client.client_cert and os.path.exists(client.client_cert):
+            context.load_cert_chain(client.client_cert, client.client_key)
+        with socket.create_connection((parsed.hostname, parsed.port or 443), timeout=client.timeout) as raw:
+            with context.wrap_socket(raw, server_hostname=parsed.hostname) as conn:
+                der = conn.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError, ValueError) as e:  # never "no certificate": the caller's gate would be blind
+        raise ConsulError('cannot read the certificate the agent serves at %s: %s' % (url, e))
+    if not der:
+        raise ConsulError('the agent at %s served no certificate' % url)
+    return ssl.DER_cert_to_PEM_cert(der)
 
 
 def client_from_params(params):

@@ -135,6 +135,12 @@ def trusted_ca_problems(trusted, run_ca, ca_source='controller', pki_mount_point
                 'as consul_tls_ca_cert and consul_tls_ca_key. Replacing a cluster\'s CA is a separate operation, never a '
                 'side effect.' % (', '.join(trusting), theirs, escrow_name)]
     distrusting = [host for host in trusting if ours[0] not in prints[host]]
+    more = [host for host in trusting if ours[0] in prints[host] and set(prints[host]) != set(ours)]
+    if more and not distrusting:
+        # Only a CA rotation puts two CAs into an agent's CA file: a run that is no rotation would undo half of it.
+        return ['These agents trust more than the CA of this run (SHA-256 %s): %s (SHA-256 %s). A CA rotation is under way '
+                'or stopped half-way: finish it with keyfleet.encryption.consul_tls_ca_rotate and the same '
+                'consul_tls_ca_rotation_id before any other TLS run.' % (ours[0], ', '.join(more), theirs)]
     if not distrusting:
         return []
     source = ('the PKI %s (consul_tls_ca_source)' % pki_mount_point if ca_source == 'pki'
@@ -143,6 +149,94 @@ def trusted_ca_problems(trusted, run_ca, ca_source='controller', pki_mount_point
             'trust: another escrow (keyfleet_escrow_file, keyfleet_escrow_backend, keyfleet_escrow_kv_path) or '
             'consul_tls_ca_cert/consul_tls_ca_key. Replacing a cluster\'s CA is a separate operation, never a side '
             'effect.' % (source, ours[0], ', '.join(distrusting), theirs)]
+
+
+def _first_pem(text):
+    match = _PEM_CERT.search(text or '')
+    return match.group(0) if match else ''
+
+
+def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation'):
+    """Where a CA rotation stands, from what the agents trust and serve; ``problems`` stop it before any host changes.
+
+    ``trusted``: each host's CA file (PEM text), ``served``: the certificate each host serves (PEM; '' unknown),
+    ``old_cas``: the CAs a rotation may start from (the escrow's CA and its previous ones, the previous PKI's),
+    ``new_ca``: the CA rotated to (PEM). Every host must trust exactly the old CA A, or A and the new CA B, or B:
+    during a rotation the guard accepts A+B and nothing else, and one A for the whole cluster.
+
+    Returns a dict: ``problems``; ``old`` (A's fingerprint, '' when no host trusts it any more); ``new`` (B's);
+    ``serving_new`` (hosts whose served certificate B issued); ``trust`` (hosts by what they trust: old, both, new);
+    ``steps``: which of trust_both, certificates, trust_new are left (all hosts serve B: the first two are done);
+    ``done``: every host serves a B certificate and trusts B alone.
+    """
+    plan = dict(problems=[], old='', old_pem='', new='', serving_new=[], trust={'old': [], 'both': [], 'new': []}, steps=[], done=False)
+    new_prints = pem_fingerprints(new_ca)
+    if len(new_prints) != 1:
+        plan['problems'].append('The new CA of %s must be one certificate, not %d (consul_tls_ca_source).' % (rotation_id, len(new_prints)))
+        return plan
+    b = plan['new'] = new_prints[0]
+    try:
+        b_cert = load_certificate(_first_pem(new_ca), 'the new CA')
+    except TLSError as e:
+        plan['problems'].append('%s.' % e)
+        return plan
+    known = dict((fp, pem) for pem in old_cas for fp, pem in zip(pem_fingerprints(pem), _PEM_CERT.findall(pem or '')) if fp != b)
+    olds = set()
+    for host in sorted(trusted):
+        prints = pem_fingerprints(trusted[host])
+        if not prints:
+            plan['problems'].append('%s trusts no CA: a CA rotation needs TLS on every agent. Run '
+                                    'keyfleet.encryption.consul_tls_running_cluster first.' % host)
+            continue
+        others = [fp for fp in prints if fp != b]
+        unknown = [fp for fp in others if fp not in known]
+        if unknown or len(prints) != len(set(prints)) or len(others) > 1:
+            plan['problems'].append('%s trusts %s: during a CA rotation an agent trusts the CA in use, the CA in use and '
+                                    'the new one (SHA-256 %s), or the new one alone, and nothing else. Find out who put '
+                                    'the others there before going on.' % (host, ', '.join(prints), b))
+            continue
+        olds.update(others)
+        plan['trust']['both' if others and b in prints else 'old' if others else 'new'].append(host)
+    if len(olds) > 1:
+        plan['problems'].append('The agents trust different old CAs (SHA-256 %s): a rotation starts from one CA the '
+                                'whole cluster trusts.' % ', '.join(sorted(olds)))
+    if plan['problems']:
+        return plan
+    plan['old'] = olds.pop() if olds else ''
+    plan['old_pem'] = '-----BEGIN CERTIFICATE-----%s-----END CERTIFICATE-----\n' % known[plan['old']] if plan['old'] else ''
+    old_cert = load_certificate(plan['old_pem'], 'the old CA') if plan['old'] else None
+    unknown_served = []
+    for host in sorted(served):
+        try:
+            cert = load_certificate(served[host], 'the certificate %s serves' % host)
+        except TLSError:
+            unknown_served.append(host)
+            continue
+        if signed_by(cert, b_cert):
+            plan['serving_new'].append(host)
+        elif old_cert is None or not signed_by(cert, old_cert):
+            plan['problems'].append('%s serves a certificate issued by %s, neither the CA in use nor the new one (SHA-256 '
+                                    '%s): find out where it came from before going on.'
+                                    % (host, _issuer_text(cert), b))
+    if plan['problems']:
+        return plan
+    all_new = not unknown_served and sorted(plan['serving_new']) == sorted(served)
+    if plan['trust']['new'] and not all_new:
+        plan['problems'].append('%s trust only the new CA, but %s do not serve a certificate it issued yet: their peers '
+                                'would refuse them. Put the old CA back into their CA file (consul_tls_ca_file) and run again.'
+                                % (', '.join(plan['trust']['new']), ', '.join(sorted(set(served) - set(plan['serving_new'])))))
+        return plan
+    plan['steps'] = ([] if all_new else ['trust_both', 'certificates']) + (
+        [] if all_new and len(plan['trust']['new']) == len(trusted) else ['trust_new'])
+    plan['done'] = not plan['steps']
+    return plan
+
+
+def _issuer_text(cert):
+    try:
+        return cert.issuer.rfc4514_string() or '(empty)'
+    except Exception:  # a name cryptography cannot render
+        return repr(cert.issuer)
 
 
 def name_problems(dns_names, ip_addresses):

@@ -75,6 +75,15 @@ options:
       - The node name the inventory gives (C(consul_node_name)), compared with the running agent's like O(datacenter).
     type: str
     version_added: 1.0.0
+  served_certificate:
+    description:
+      - Also return the certificate the agent serves on its HTTPS API (the first HTTPS URL of O(url)), read from the
+        TLS handshake, in RV(served_certificate_pem): what the agent uses now, which after a file change is known
+        only once it reloaded. Not verified on the agent; the controller judges it (a CA rotation's gates).
+      - An agent that answers but whose certificate cannot be read fails the task.
+    type: bool
+    default: false
+    version_added: 1.0.0
   trusted_ca_file:
     description:
       - When set, RV(trusted_ca_pem) holds the CA certificates the agent trusts, so one call reads both the state
@@ -190,6 +199,11 @@ trusted_ca_pem:
   description: The text of the CA file the agent trusts (certificates are public); empty when it trusts none.
   returned: when O(trusted_ca_file) is set
   type: str
+served_certificate_pem:
+  description: The certificate the agent serves on its HTTPS API (public), PEM.
+  returned: when O(served_certificate) is true and the agent answers
+  type: str
+  version_added: 1.0.0
 gossip_primary_key:
   description: The primary gossip key of the LAN ring (a secret). Only with O(gossip_key) and gossip encryption on.
   returned: when O(gossip_key) is true and gossip is encrypted
@@ -215,7 +229,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, ConsulError, ConsulUnreachable, client_from_params, binary_version, contradiction_problems,
-    leader_name, read_local_keyring)
+    leader_name, read_local_keyring, served_certificate)
 
 
 def read_trusted_ca(module, result):
@@ -238,7 +252,7 @@ def main():
     argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
                          trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False),
                          datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'),
-                         keyring=dict(type='bool', default=True))
+                         keyring=dict(type='bool', default=True), served_certificate=dict(type='bool', default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
     result = dict(changed=False, reachable=False, problems=[])
@@ -279,6 +293,12 @@ def main():
             except ConsulError as e:  # never "no key": a new one would split the cluster
                 module.fail_json(msg='cannot read the gossip key this agent runs with, to escrow it: %s. Give the token '
                                      'operator:read, or set consul_gossip_key to the key in use.' % e, **result)
+
+    if module.params['served_certificate'] and result['reachable']:
+        try:
+            result['served_certificate_pem'] = served_certificate(client)
+        except ConsulError as e:
+            module.fail_json(msg=str(e), **result)
 
     if module.params['consul_binary']:
         binary = module.get_bin_path(module.params['consul_binary'], required=True)

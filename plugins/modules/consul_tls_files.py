@@ -53,6 +53,20 @@ options:
     description: The CA certificate (PEM), written to O(ca_file).
     type: str
     required: true
+  signer_cert:
+    description:
+      - The CA certificate (PEM) that signs the agent's certificate, and that the certificate on the agent must be
+        signed by. Defaults to O(ca_cert).
+      - During a CA rotation O(ca_cert) holds the old and the new CA (the agents trust both) and this is the new CA.
+    type: str
+    version_added: 1.0.0
+  ca_only:
+    description:
+      - Write only O(ca_file) (and reload); the agent's key and certificate are neither read nor checked. The trust
+        steps of a CA rotation (old and new CA, then the new CA alone).
+    type: bool
+    default: false
+    version_added: 1.0.0
   ca_key:
     description:
       - The CA's private key (PEM). Used by the action plugin on the controller to sign; never sent to the agent.
@@ -212,6 +226,10 @@ def read(path):
         return None
 
 
+class _Done(Exception):
+    """Nothing more to write (ca_only)."""
+
+
 class Files:
     """Writes a file when its content, owner or mode differ, and notes what it wrote."""
 
@@ -245,6 +263,8 @@ def main():
         argument_spec=dict(
             dir=dict(type='path', required=True),
             ca_cert=dict(type='str', required=True),
+            signer_cert=dict(type='str'),
+            ca_only=dict(type='bool', default=False),
             ca_key=dict(type='str', no_log=True),
             cert_days=dict(type='int', default=365),
             pki=dict(type='dict', options=dict(mount_point=dict(type='str', default='pki'),
@@ -289,9 +309,12 @@ def main():
     files = Files(module, uid, gid)
     result = dict(changed=False, changed_files=[], certificate_due=[], reloaded=False)
     try:
-        ca = load_certificate(p['ca_cert'], 'ca_cert')
+        load_certificate(p['ca_cert'], 'ca_cert')
+        ca = load_certificate(p['signer_cert'] or p['ca_cert'], 'signer_cert' if p['signer_cert'] else 'ca_cert')
         files.ensure_dir(p['dir'], 0o750)
         files.ensure(p['ca_file'], p['ca_cert'], 0o644, read(p['ca_file']))
+        if p['ca_only']:
+            raise _Done()
 
         current_key = read(p['key_file'])
         key_pem = new_key_pem() if current_key is None else current_key
@@ -312,6 +335,8 @@ def main():
             files.changed.append(p['cert_file'])
             if not module.check_mode:
                 result['csr'] = signing_request_pem(key, p['dns_names'], p['ip_addresses'])
+    except _Done:
+        pass
     except (TLSError, OSError) as e:
         module.fail_json(msg=str(e), **result)
 
