@@ -78,7 +78,7 @@ options:
   served_certificate:
     description:
       - Also return the certificate the agent serves on its HTTPS API (the first HTTPS URL of O(url)), read from the
-        TLS handshake, in RV(served_certificate_pem): what the agent uses now, which after a file change is known
+        TLS handshake, in RV(served_certificate_pem) - what the agent uses now, which after a file change is known
         only once it reloaded. Not verified on the agent; the controller judges it (a CA rotation's gates).
       - An agent that answers but whose certificate cannot be read fails the task.
     type: bool

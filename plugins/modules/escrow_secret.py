@@ -69,7 +69,7 @@ options:
       - With O(generation), a rotation that stays pending until O(promote) - a new value is made (or O(value) is stored)
         and kept apart, while the lookup still returns the value in use. The same generation returns the same new value
         (a stopped rotation resumes); another generation is refused while one is pending.
-      - O(value) is then this run's candidate (a new CA key community.crypto made; required for V(pem) and V(text)):
+      - O(value) is then this run's candidate (a new CA key community.crypto made; required for V(pem) and V(text)) -
         a pending value held already wins, is returned, and RV(kept_stored) is true, as with O(keep_stored).
     type: bool
     default: false

@@ -76,6 +76,47 @@ def x509_facts(read):
                 fingerprints=dict(sha256=':'.join('%02x' % b for b in bytearray(cert.fingerprint(hashes.SHA256())))))
 
 
+def _split_pem(read):
+    """Each certificate of a CA file (a CA rotation puts two there), as x509_facts reads."""
+    if _failed(read):
+        return [read]
+    blocks = re.findall(r'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', (read or {}).get('pem') or '', re.S)
+    return [dict(pem=b) for b in blocks] or [dict(pem='')]
+
+
+def _ca_row(host, ca_file, facts, now):
+    """The CA the agent trusts against the escrow's, with each CA's expiry; two CAs are a rotation under way."""
+    cas = [x509_facts(read) for read in _split_pem(facts.get('ca'))]
+    escrow_ca = x509_facts(dict(pem=facts['escrow_ca_pem'])) if facts.get('escrow_ca_pem') else {}
+    bad = [ca for ca in cas if _failed(ca) or not (ca.get('fingerprints') or {}).get('sha256')]
+    if bad:
+        return _row('consul', host, 'CA', 'error', 'cannot read the CA the agent trusts (%s): %s' % (ca_file, _msg(bad[0])))
+    if _failed(escrow_ca) and facts.get('ca_source') != 'pki':
+        return _row('consul', host, 'CA', 'error', 'cannot read the escrowed CA (%s): %s' % (facts.get('escrow_ca_name', ''), _msg(escrow_ca)))
+    theirs = [ca['fingerprints']['sha256'] for ca in cas]
+    days = min(days_left(ca['not_after'], now) for ca in cas)
+    expiry = ', expires in %d day(s)' % days
+    warn = int(facts.get('renew_days') or 30)
+    ours = (escrow_ca.get('fingerprints') or {}).get('sha256') or ''
+    if len(theirs) > 1:
+        return _row('consul', host, 'CA', 'todo', 'the agent trusts %d CAs (%s): a CA rotation is under way; finish it '
+                    '(consul_tls_ca_rotate with its consul_tls_ca_rotation_id)' % (len(theirs), ', '.join(t[:23] for t in theirs)))
+    if days < 0:
+        return _row('consul', host, 'CA', 'error', 'SHA-256 %s expired %d day(s) ago: rotate the CA (consul_tls_ca_rotate)'
+                    % (theirs[0][:23], -days))
+    soon = ' - rotate it (consul_tls_ca_rotate)' if days < warn else ''
+    status = 'todo' if soon else 'ok'
+    if facts.get('ca_source') == 'pki':
+        return _row('consul', host, 'CA', status, 'SHA-256 %s, from the PKI (not escrowed)%s%s' % (theirs[0][:23], expiry, soon))
+    if not ours:
+        return _row('consul', host, 'CA', 'missing', 'the agent trusts %s, which the escrow does not hold (%s)'
+                    % (theirs[0][:23], facts.get('escrow_ca_name', '')))
+    if ours != theirs[0]:
+        return _row('consul', host, 'CA', 'error', 'the agent trusts %s, the escrow holds %s (a CA rotation that stopped '
+                    'before its end? run consul_tls_ca_rotate again with its id)' % (theirs[0][:23], ours[:23]))
+    return _row('consul', host, 'CA', status, 'SHA-256 %s, the escrowed CA%s%s' % (theirs[0][:23], expiry, soon))
+
+
 def consul_rows(host, facts, now=None):
     info = facts.get('info')
     if _failed(info):
@@ -120,25 +161,7 @@ def consul_rows(host, facts, now=None):
                              '%s expires in %d day(s)%s' % (cert_file, days, ' - renew it' if status == 'todo' else '')))
     ca_file = state['tls'].get('ca_file')
     if ca_file:
-        ca = x509_facts(facts.get('ca'))
-        escrow_ca = x509_facts(dict(pem=facts['escrow_ca_pem'])) if facts.get('escrow_ca_pem') else {}
-        if _failed(ca) or not (ca.get('fingerprints') or {}).get('sha256'):
-            rows.append(_row('consul', host, 'CA', 'error', 'cannot read the CA the agent trusts (%s): %s' % (ca_file, _msg(ca))))
-        elif _failed(escrow_ca) and facts.get('ca_source') != 'pki':
-            rows.append(_row('consul', host, 'CA', 'error', 'cannot read the escrowed CA (%s): %s'
-                             % (facts.get('escrow_ca_name', ''), _msg(escrow_ca))))
-        else:
-            theirs = ca['fingerprints']['sha256']
-            ours = (escrow_ca.get('fingerprints') or {}).get('sha256') or ''
-            if facts.get('ca_source') == 'pki':
-                rows.append(_row('consul', host, 'CA', 'ok', 'SHA-256 %s, from the PKI (not escrowed)' % theirs[:23]))
-            elif not ours:
-                rows.append(_row('consul', host, 'CA', 'missing',
-                                 'the agent trusts %s, which the escrow does not hold (%s)' % (theirs[:23], facts.get('escrow_ca_name', ''))))
-            elif ours != theirs:
-                rows.append(_row('consul', host, 'CA', 'error', 'the agent trusts %s, the escrow holds %s' % (theirs[:23], ours[:23])))
-            else:
-                rows.append(_row('consul', host, 'CA', 'ok', 'SHA-256 %s, the escrowed CA' % theirs[:23]))
+        rows.append(_ca_row(host, ca_file, facts, now))
     return rows
 
 

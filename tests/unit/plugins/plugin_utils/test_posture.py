@@ -97,6 +97,20 @@ def test_certificate_expiry():
     assert p.days_left('20261210000000Z', NOW) == 10
 
 
+def test_ca_expiry_and_a_rotation_under_way():
+    soon = pem('20261210000000Z')
+    assert consul(ca={'pem': soon}, escrow_ca_pem=soon)['CA'] == 'todo'
+    old = pem('20261101000000Z')
+    assert consul(ca={'pem': old}, escrow_ca_pem=old)['CA'] == 'error'
+    rows = p.consul_rows('node1', dict(info=agent(), cert={'pem': pem(cn='agent')}, ca={'pem': CA + OTHER_CA},
+                                       escrow_ca_pem=CA, escrow_gossip_fp='aaaa', renew_days=30), now=NOW)
+    row = [r for r in rows if r['check'] == 'CA'][0]
+    assert row['status'] == 'todo' and 'a CA rotation is under way' in row['detail'] and 'trusts 2 CAs' in row['detail']
+    facts = dict(info=agent(), cert={'pem': pem(cn='agent')}, ca={'pem': CA}, escrow_ca_pem=CA, escrow_gossip_fp='aaaa', renew_days=30)
+    ok = [r for r in p.consul_rows('node1', facts, now=NOW) if r['check'] == 'CA'][0]
+    assert ok['status'] == 'ok' and 'expires in 183 day(s)' in ok['detail']
+
+
 def test_aspera_names_plain_text_secrets_without_their_values():
     facts = dict(conf={'found': [{'level': 'user', 'name': 'alice', 'param': 'token_encryption_key', 'value': 'hmac:1234'},
                                  {'level': 'node', 'name': '', 'param': 'token_life_seconds', 'value': '3600'}]},
