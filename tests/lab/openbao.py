@@ -35,6 +35,8 @@ path "secret/metadata/keyfleet" { capabilities = ["list"] }
 path "secret/config" { capabilities = ["read"] }
 path "pki/sign/consul-server" { capabilities = ["update"] }
 path "pki/sign/consul-client" { capabilities = ["update"] }
+path "pki2/sign/consul-server" { capabilities = ["update"] }
+path "pki2/sign/consul-client" { capabilities = ["update"] }
 '''
 # A token that works but may not touch the escrow path.
 OTHER_POLICY = 'path "secret/data/other/*" { capabilities = ["create", "read", "update"] }\n'
@@ -155,14 +157,19 @@ def configure(d, port):
     role_id = c.auth.approle.read_role_id('keyfleet')['data']['role_id']
     secret_id = c.auth.approle.generate_secret_id('keyfleet')['data']['secret_id']
     # PKI for Consul: a root CA whose key never leaves the server, and one role per agent kind.
-    c.sys.enable_secrets_engine('pki', path='pki', config={'max_lease_ttl': '87600h'})
-    ca = c.secrets.pki.generate_root('internal', 'keyfleet lab Consul CA (OpenBao PKI)', extra_params={'ttl': '87600h'})
-    for kind in ('server', 'client'):
-        c.secrets.pki.create_or_update_role('consul-%s' % kind, extra_params={
-            'allowed_domains': ['%s.dc1.consul' % kind], 'allow_bare_domains': True, 'allow_subdomains': kind == 'server',
-            'allow_localhost': True, 'allow_ip_sans': True, 'server_flag': True, 'client_flag': True,
-            'allow_glob_domains': False,
-            'key_type': 'any', 'max_ttl': '8760h', 'ttl': '720h', 'require_cn': False})
+    # A second PKI (pki2), the issuer a CA rotation moves the cluster to.
+    cas = {}
+    for mount in ('pki', 'pki2'):
+        c.sys.enable_secrets_engine('pki', path=mount, config={'max_lease_ttl': '87600h'})
+        cas[mount] = c.secrets.pki.generate_root('internal', 'keyfleet lab Consul CA (OpenBao %s)' % mount,
+                                                 extra_params={'ttl': '87600h'}, mount_point=mount)
+        for kind in ('server', 'client'):
+            c.secrets.pki.create_or_update_role('consul-%s' % kind, extra_params={
+                'allowed_domains': ['%s.dc1.consul' % kind], 'allow_bare_domains': True, 'allow_subdomains': kind == 'server',
+                'allow_localhost': True, 'allow_ip_sans': True, 'server_flag': True, 'client_flag': True,
+                'allow_glob_domains': False,
+                'key_type': 'any', 'max_ttl': '8760h', 'ttl': '720h', 'require_cn': False}, mount_point=mount)
+    ca = cas['pki']
     env = {
         'url': 'https://127.0.0.1:%d' % port, 'port': port, 'ca_cert': os.path.join(d, 'tls', 'ca.pem'),
         'root_token': root,
@@ -170,6 +177,7 @@ def configure(d, port):
         'other_token': c.auth.token.create(policies=['other'], ttl='24h')['auth']['client_token'],
         'role_id': role_id, 'secret_id': secret_id, 'storage': os.path.join(d, 'data'),
         'pki_ca': ca['data']['certificate'],
+        'pki2_ca': cas['pki2']['data']['certificate'],
     }
     write_private(os.path.join(d, 'env.json'), json.dumps(env, indent=1))
 

@@ -38,9 +38,10 @@ def test_no_escrow_file_on_the_controller():
     assert not os.path.exists(os.environ['KEYFLEET_ESCROW_FILE'])
 
 
-def pki_ca():
+def pki_ca(mount='pki2'):
+    # The cluster went to TLS with the PKI at pki, then rotated to the one at pki2 (converge.yml).
     with open(os.path.join(os.environ['KEYFLEET_LAB_BAO'], 'env.json')) as f:
-        return json.load(f)['pki_ca']
+        return json.load(f)[mount + '_ca']
 
 
 def test_full_tls_as_the_agent_reports_it(host):
@@ -52,10 +53,11 @@ def test_agents_verify_each_other_over_tls(host):
     labcheck.assert_members_alive(host, NODES)
 
 
-def test_the_agents_trust_the_pki_ca_and_their_certificates_chain_to_it(host, tmp_path):
+def test_the_agents_trust_the_new_pki_ca_alone_and_their_certificates_chain_to_it(host, tmp_path):
     from cryptography import x509
     ca_file = host.file(labcheck.TLS_DIR + '/consul-agent-ca.pem').content_string
-    assert x509.load_pem_x509_certificate(ca_file.encode()) == x509.load_pem_x509_certificate(pki_ca().encode())
+    assert x509.load_pem_x509_certificates(ca_file.encode()) == [x509.load_pem_x509_certificate(pki_ca().encode())]
+    assert pki_ca() != pki_ca('pki')
     cert = x509.load_pem_x509_certificate(host.file(labcheck.TLS_DIR + '/consul-agent.pem').content_string.encode())
     cert.verify_directly_issued_by(x509.load_pem_x509_certificate(pki_ca().encode()))
     assert 'DNS:server.dc1.consul' in labcheck.cert_names(host)
