@@ -104,6 +104,32 @@ def test_another_ca_or_other_names_issue_again_with_the_same_key(tls):
     assert (tls['dir'] / 'agent-key.pem').read_text() == key
 
 
+def test_a_ca_rotation_trust_both_new_certificate_trust_new(tls):
+    # The three steps of consul_tls_ca_rotate: the CA file only, a certificate of the new CA (signer_cert) for the
+    # same key while the file holds both CAs, then the new CA alone. Nothing else is touched in a CA-only step.
+    tls['task']()
+    key = (tls['dir'] / 'agent-key.pem').read_text()
+    cert_a = (tls['dir'] / 'agent.pem').read_text()
+    ca_a, (ca_b, key_b) = tls['args']['ca_cert'], make_ca()
+    both = tls['task'](ca_cert=ca_a + ca_b, ca_only=True, ca_key=None)
+    assert both['changed_files'] == [str(tls['dir'] / 'ca.pem')] and both['certificate_due'] == []
+    assert (tls['dir'] / 'ca.pem').read_text() == ca_a + ca_b and (tls['dir'] / 'agent.pem').read_text() == cert_a
+    assert not tls['task'](ca_cert=ca_a + ca_b, ca_only=True, ca_key=None)['changed']
+    moved = tls['task'](ca_cert=ca_a + ca_b, signer_cert=ca_b, ca_key=key_b)
+    assert moved['certificate_due'] == ['not signed by the CA of this run'] and moved['changed_files'] == [str(tls['dir'] / 'agent.pem')]
+    cert = x509.load_pem_x509_certificate((tls['dir'] / 'agent.pem').read_bytes())
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_b.encode()))
+    assert (tls['dir'] / 'agent-key.pem').read_text() == key
+    assert not tls['task'](ca_cert=ca_a + ca_b, signer_cert=ca_b, ca_key=key_b)['changed']
+    alone = tls['task'](ca_cert=ca_b, ca_only=True, ca_key=None)
+    assert alone['changed'] and (tls['dir'] / 'ca.pem').read_text() == ca_b
+    # A run that is no rotation afterwards, with the new CA: nothing to do.
+    assert not tls['task'](ca_cert=ca_b, ca_key=key_b)['changed']
+    # The old CA key cannot sign for the new CA: refused, nothing written.
+    refused = tls['task'](ca_cert=ca_b, signer_cert=ca_b, ca_key=tls['args']['ca_key'], renew_days=100)
+    assert refused['failed'] and 'the CA key does not match the CA certificate' in refused['msg']
+
+
 def test_expiring_within_renew_days_is_issued_again(tls):
     tls['task']()  # valid 90 days
     key = (tls['dir'] / 'agent-key.pem').read_text()
