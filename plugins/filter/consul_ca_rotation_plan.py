@@ -39,6 +39,11 @@ options:
     description: C(consul_tls_ca_rotation_id), for the messages.
     type: str
     default: the rotation
+  not_new:
+    description: CAs (PEM) the new CA must not be, for example the previous PKI's.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -93,10 +98,13 @@ def _texts(value, what):
     return dict((str(host), pem if isinstance(pem, str) else '') for host, pem in value.items())
 
 
-def consul_ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation'):
-    old_cas = [pem for pem in (old_cas if isinstance(old_cas, (list, tuple)) else [old_cas]) if isinstance(pem, str)]
-    return ca_rotation_plan(_texts(trusted, 'the input'), _texts(served, 'served'), old_cas,
-                            new_ca if isinstance(new_ca, str) else '', str(rotation_id))
+def _pems(value):
+    return [pem for pem in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(pem, str)]
+
+
+def consul_ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=()):
+    return ca_rotation_plan(_texts(trusted, 'the input'), _texts(served, 'served'), _pems(old_cas),
+                            new_ca if isinstance(new_ca, str) else '', str(rotation_id), _pems(not_new))
 
 
 class FilterModule:

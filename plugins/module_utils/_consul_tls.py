@@ -156,7 +156,20 @@ def _first_pem(text):
     return match.group(0) if match else ''
 
 
-def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation'):
+# More than any CA file or certificate of an agent holds: text past it is refused before it is parsed.
+MAX_PEM_TEXT = 256 * 1024
+
+
+def _is_leaf(cert):
+    try:
+        return not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return True
+    except Exception:  # an extension cryptography cannot parse: not a certificate the policy made
+        return False
+
+
+def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=()):
     """Where a CA rotation stands, from what the agents trust and serve; ``problems`` stop it before any host changes.
 
     ``trusted``: each host's CA file (PEM text), ``served``: the certificate each host serves (PEM; '' unknown),
@@ -170,11 +183,20 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
     ``done``: every host serves a B certificate and trusts B alone.
     """
     plan = dict(problems=[], old='', old_pem='', new='', serving_new=[], trust={'old': [], 'both': [], 'new': []}, steps=[], done=False)
+    too_long = sorted(host for host, text in list(trusted.items()) + list(served.items()) if len(text or '') > MAX_PEM_TEXT)
+    if too_long:
+        plan['problems'].append('%s sent a CA file or certificate longer than %d bytes: no agent holds one that long. Look at '
+                                'what is in %s.' % (', '.join(too_long), MAX_PEM_TEXT, ', '.join(too_long)))
+        return plan
     new_prints = pem_fingerprints(new_ca)
     if len(new_prints) != 1:
         plan['problems'].append('The new CA of %s must be one certificate, not %d (consul_tls_ca_source).' % (rotation_id, len(new_prints)))
         return plan
     b = plan['new'] = new_prints[0]
+    if b in [fp for pem in not_new for fp in pem_fingerprints(pem)]:
+        plan['problems'].append('The new CA of %s (SHA-256 %s) is the CA in use: point consul_tls_pki_mount_point at the PKI '
+                                'to rotate to (consul_tls_pki_previous_mount_point is the one in use).' % (rotation_id, b))
+        return plan
     try:
         b_cert = load_certificate(_first_pem(new_ca), 'the new CA')
     except TLSError as e:
@@ -212,7 +234,9 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
         except TLSError:
             unknown_served.append(host)
             continue
-        if signed_by(cert, b_cert):
+        if not _is_leaf(cert) or pem_fingerprints(served[host])[:1] == [b]:
+            plan['problems'].append('%s serves a CA certificate, not an agent certificate: find out why before going on.' % host)
+        elif signed_by(cert, b_cert):
             plan['serving_new'].append(host)
         elif old_cert is None or not signed_by(cert, old_cert):
             plan['problems'].append('%s serves a certificate issued by %s, neither the CA in use nor the new one (SHA-256 '
@@ -319,12 +343,14 @@ def signed_by(cert, ca):
     public = ca.public_key()
     try:
         if isinstance(public, ec.EllipticCurvePublicKey):
+            if cert.signature_hash_algorithm is None:  # an Ed25519/Ed448 signature under an EC CA
+                return False
             public.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
         elif isinstance(public, rsa.RSAPublicKey):
             public.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
         else:
             public.verify(cert.signature, cert.tbs_certificate_bytes)
-    except InvalidSignature:
+    except (InvalidSignature, TypeError, ValueError):  # a signature of another algorithm than the CA key's
         return False
     return True
 

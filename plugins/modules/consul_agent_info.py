@@ -232,12 +232,18 @@ from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import
     leader_name, read_local_keyring, served_certificate)
 
 
+MAX_CA_FILE = 256 * 1024
+
+
 def read_trusted_ca(module, result):
     """The CA file the agent trusts: the running agent's ca_file (none: no CA), else trusted_ca_file."""
     path = result['state']['tls']['ca_file'] if result['reachable'] else module.params['trusted_ca_file']
     if not path:
         return ''
     try:
+        # A CA file is a few kilobytes: one far larger is refused, never parsed (its text goes to the controller).
+        if os.path.getsize(path) > MAX_CA_FILE:
+            module.fail_json(msg='the CA file %s is larger than %d bytes: no CA file is; look at it' % (path, MAX_CA_FILE), **result)
         with open(path) as f:
             return f.read()
     except FileNotFoundError:

@@ -233,7 +233,9 @@ class _Operations:
             entry = self._check(entry, name, kind)
             if entry is None:
                 return [], None
-            return [entry['value']] + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], None
+            # An entry that holds only a pending rotation has no current value yet.
+            current = [entry['value']] if 'value' in entry else []
+            return current + [p['value'] for p in reversed(entry.get('previous', [])) if p.get('value')], None
         return self._transact(name, read)
 
     # -- whole entries, for copying one escrow into another ---------------

@@ -18,7 +18,8 @@ mkdir -p "$work/coll/ansible_collections/keyfleet"
 ln -s "$top" "$work/coll/ansible_collections/keyfleet/encryption"
 n=$((3 + clients)) inv=$work/inventory.yml
 bench_cluster "$clients" "$inv"
-ansible-playbook -i "$inv" keyfleet.encryption.consul_tls_running_cluster > "$work/upshift.log"
+ansible-playbook -i "$inv" keyfleet.encryption.consul_tls_running_cluster > "$work/upshift.log" \
+  || { tail -n 60 "$work/upshift.log"; exit 1; }
 
 cat > "$work/watch.py" <<'PY'
 import json, ssl, sys, time, urllib.request
@@ -49,7 +50,7 @@ done
 sleep 2
 start=$(date +%s.%N)
 ANSIBLE_LOG_PATH=$work/rotate.log ansible-playbook -i "$inv" keyfleet.encryption.consul_tls_ca_rotate \
-  -e consul_tls_ca_rotation_id=bench > "$work/rotate.out"
+  -e consul_tls_ca_rotation_id=bench > "$work/rotate.out" || { tail -n 60 "$work/rotate.out"; exit 1; }
 end=$(date +%s.%N)
 sleep 2
 for i in $(seq 1 $n); do

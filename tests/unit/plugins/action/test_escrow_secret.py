@@ -210,6 +210,9 @@ def test_pending_with_a_candidate_value_first_one_wins(path):
     assert (checked['changed'], checked['status']) == (True, 'would be pending') and entry(path, 'ca2') is None
     promoted = escrow_secret(path, name='ca', kind='pem', generation='R1', promote=True)
     assert promoted['value'] == TEXT2 and history(path, 'ca', 'pem') == [TEXT2, old]
+    # A name that holds only a pending rotation has no current value: its history is empty, never an error.
+    escrow_secret(path, name='rot', kind='text', generation='R1', pending=True, value='fp')
+    assert history(path, 'rot', 'text') == []
 
 
 # (what the escrow holds before, the task's arguments, the status a real run would have)

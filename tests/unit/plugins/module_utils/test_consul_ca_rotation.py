@@ -91,3 +91,24 @@ def test_a_run_that_is_no_rotation_refuses_agents_in_a_rotation():
     problems = trusted_ca_problems(both, A[1])
     assert len(problems) == 1 and 'A CA rotation is under way' in problems[0] and 'n1' in problems[0]
     assert trusted_ca_problems(dict(n1=A[1], n2=A[1]), A[1]) == []
+
+
+def test_what_a_hostile_agent_sends_stops_the_plan_or_counts_for_nothing():
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    # A CA file or certificate far longer than any agent holds is refused before it is parsed.
+    assert 'longer than' in plan([A[1] + 'x' * 300000, A[1], A[1]], [_leaf(A)] * 3)['problems'][0]
+    # The new CA's own certificate served as an agent's: a CA certificate, not one B issued to an agent.
+    p = plan([A[1] + B[1]] * 3, [B[1], _leaf(B), _leaf(B)])
+    assert any('n1 serves a CA certificate' in problem for problem in p['problems'])
+    # A certificate with an Ed25519 signature under an EC CA: issued by neither, never a crash.
+    key = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Consul Agent CA dc1')])
+    odd = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+           .serial_number(3).not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=1)).sign(key, None))
+    p = plan([A[1]] * 3, [odd.public_bytes(serialization.Encoding.PEM).decode(), _leaf(A), _leaf(A)])
+    assert any('n1 serves a certificate issued by' in problem for problem in p['problems'])
+
+
+def test_a_new_ca_that_is_the_previous_pki_s_is_refused():
+    p = ca_rotation_plan(dict(zip(HOSTS, [A[1]] * 3)), dict(zip(HOSTS, [_leaf(A)] * 3)), [A[1]], A[1], 'r1', [A[1]])
+    assert 'is the CA in use' in p['problems'][0] and p['steps'] == []
