@@ -352,3 +352,131 @@ def assert_secrets_not_in_argv(host, secrets, expect=('askmscli',)):
     leaks = ['%s: %s' % (name, line.replace(value, '<%s>' % name))
              for name, value in secrets.items() for line in log.splitlines() if value in line]
     assert leaks == []
+
+
+# -- TLS material as the agents hold and serve it (the CA rotation of consul_tls_running) ------
+
+# Run inside a node: its certificate file, CA file, the certificate its HTTPS port (8501) and its RPC port
+# (8300, servers only) serve, not verified (a rotation's state is read whatever it is), with the agent's
+# own certificate as the client certificate; and how often consul.service started and reloaded (systemd's
+# lines) and how often the agent caught a hangup (its own). Prints JSON.
+NODE_TLS_STATE = r"""
+import json, socket, ssl, subprocess
+d = '%(d)s'
+def read(name):
+    try:
+        return open(d + '/' + name).read()
+    except OSError:
+        return ''
+def served(port, rpc):
+    out = {'pem': '', 'error': ''}
+    try:
+        # HTTPS on the client address (the lab's: 127.0.0.1), RPC on the bind address.
+        raw = socket.create_connection((socket.gethostname() if rpc else '127.0.0.1', port), timeout=3)
+        if rpc:
+            raw.sendall(b'\x03')
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        ctx.load_cert_chain(d + '/consul-agent.pem', d + '/consul-agent-key.pem')
+        conn = ctx.wrap_socket(raw)
+        out['pem'] = ssl.DER_cert_to_PEM_cert(conn.getpeercert(True))
+        conn.close()
+    except Exception as e:
+        out['error'] = repr(e)
+    return out
+journal = subprocess.run(['journalctl', '-u', 'consul.service', '-o', 'cat'], stdout=subprocess.PIPE,
+                         universal_newlines=True).stdout.splitlines()
+print(json.dumps({'cert': read('consul-agent.pem'), 'ca': read('consul-agent-ca.pem'),
+                  'https': served(8501, False), 'rpc': served(8300, True),
+                  'starts': sum(1 for l in journal if l.startswith('Started')),
+                  'reloads': sum(1 for l in journal if l.startswith('Reloaded')),
+                  'hangups': sum(1 for l in journal if 'hangup' in l)}))
+""" % {'d': TLS_DIR}
+
+
+def node_tls_state(host):
+    """NODE_TLS_STATE of a node (a testinfra host)."""
+    cmd = host.run('python3 -c %s', NODE_TLS_STATE)
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout)
+
+
+def pem_certs(text):
+    """The PEM certificates in ``text``, each normalised (its lines, one newline at the end)."""
+    import re
+    return ['\n'.join(l.strip() for l in m.splitlines() if l.strip()) + '\n'
+            for m in re.findall(r'-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----', text or '', re.S)]
+
+
+def which_ca(cert_pem, cas):
+    """The name, in ``cas`` ({name: CA PEM}), of the CA that issued the (first) certificate in ``cert_pem``,
+    checked by its signature; '' when there is no certificate, '?' when none of them issued it."""
+    from cryptography import x509
+    certs = pem_certs(cert_pem)
+    if not certs:
+        return ''
+    cert = x509.load_pem_x509_certificate(certs[0].encode())
+    for name, ca_pem in cas.items():
+        try:
+            cert.verify_directly_issued_by(x509.load_pem_x509_certificate(pem_certs(ca_pem)[0].encode()))
+            return name
+        except Exception:  # another issuer (InvalidSignature, ValueError)
+            continue
+    return '?'
+
+
+def ca_file_names(ca_text, cas):
+    """The names (in ``cas``) of the certificates a CA file holds, in order; '?' for one not in ``cas``."""
+    known = dict((pem_certs(pem)[0], name) for name, pem in cas.items())
+    return [known.get(c, '?') for c in pem_certs(ca_text)]
+
+
+def tls_state_summary(state, cas):
+    """A NODE_TLS_STATE in the names of ``cas``: {'cert': issuer of the certificate file, 'ca': [the CA file's
+    certificates], 'https': issuer of what 8501 serves, 'rpc': of what 8300 serves ('' when nothing)}."""
+    return {'cert': which_ca(state['cert'], cas), 'ca': ca_file_names(state['ca'], cas),
+            'https': which_ca(state['https']['pem'], cas), 'rpc': which_ca(state['rpc']['pem'], cas)}
+
+
+# Run inside a node: one TLS connection to ``target``:``port`` with the given client certificate and key, the
+# server verified against the node's CA file (names not checked: rpc_probe does). For the RPC port the first
+# byte asks for TLS. Prints JSON: accepted (the server kept the connection 2 s: it waits for a request), the
+# served certificate (PEM) and the error.
+TLS_CLIENT_PROBE = r"""
+import json, socket, ssl, sys
+target, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+out = {'accepted': False, 'pem': '', 'error': ''}
+try:
+    raw = socket.create_connection((target, port), timeout=5)
+    if port == 8300:
+        raw.sendall(b'\x03')
+    ctx = ssl.create_default_context(cafile='%(d)s/consul-agent-ca.pem')
+    ctx.check_hostname = False
+    ctx.load_cert_chain(cert, key)
+    conn = ctx.wrap_socket(raw)
+    out['pem'] = ssl.DER_cert_to_PEM_cert(conn.getpeercert(True))
+    conn.settimeout(2)
+    try:
+        data = conn.recv(1)
+        out['error'] = 'closed' if not data else 'data'
+    except socket.timeout:
+        out['accepted'] = True
+except (ssl.SSLError, OSError) as e:
+    out['error'] = repr(e)
+print(json.dumps(out))
+""" % {'d': TLS_DIR}
+
+
+def tls_client_probe(host, target, port=8300, cert=TLS_DIR + '/consul-agent.pem', key=TLS_DIR + '/consul-agent-key.pem'):
+    """What ``target``:``port`` does with a TLS client on ``host`` that presents ``cert`` (a path on ``host``)."""
+    cmd = host.run('python3 -c %s %s %s %s %s', TLS_CLIENT_PROBE, target, str(port), cert, key)
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout)
+
+
+def stop_watcher_and_collect(hosts, unit, path):
+    """Stop one kind of watcher on every node; its samples by node."""
+    for h in hosts.values():
+        h.run('systemctl stop %s', unit)
+    return dict((n, watch_samples(h, path)) for n, h in hosts.items())
