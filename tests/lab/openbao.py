@@ -87,9 +87,15 @@ def load(d, name):
 
 
 def running(d):
+    """The pid of this directory's server, if it runs: a pid file left behind may name another process by now
+    (pids are reused), which must never get the SIGTERM of stop()."""
     try:
         pid = int(open(os.path.join(d, 'pid')).read())
-        os.kill(pid, 0)
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            cmdline = f.read().split(b'\0')
+        if not cmdline or not os.path.basename(cmdline[0].decode(errors='replace')).startswith('bao') \
+                or not any(os.path.abspath(d).encode() in arg for arg in cmdline):
+            return None
         return pid
     except (OSError, ValueError):
         return None
