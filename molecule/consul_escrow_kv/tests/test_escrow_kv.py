@@ -69,5 +69,13 @@ def test_no_ca_key_on_the_controller_nor_in_the_escrow():
         env = json.load(f)
     client = hvac.Client(url=env['url'], verify=env['ca_cert'], token=env['root_token'])
     names = client.secrets.kv.v2.list_secrets(path='keyfleet', mount_point='secret')['data']['keys']
-    assert names == ['consul_gossip_key_dc1']
+    # The CA rotation's record (the new CA's fingerprint, no key), current once the rotation from pki to pki2 ended.
+    assert names == ['consul_gossip_key_dc1', 'consul_tls_ca_dc1_rotation']
+    record = client.secrets.kv.v2.read_secret_version(path='keyfleet/consul_tls_ca_dc1_rotation', mount_point='secret',
+                                                      raise_on_deleted_version=True)['data']['data']
+    assert record['kind'] == 'text' and record['generation'] == 'pki2' and 'pending' not in record
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    digest = x509.load_pem_x509_certificate(pki_ca().encode()).fingerprint(hashes.SHA256()).hex()
+    assert record['value'] == ':'.join(digest[i:i + 2] for i in range(0, 64, 2))
     assert not os.path.exists(os.environ['KEYFLEET_ESCROW_FILE'])
