@@ -44,6 +44,12 @@ options:
     type: list
     elements: str
     default: []
+  recorded:
+    description:
+      - The fingerprint the escrow's record of the rotation holds as current (C(<escrow name>_rotation)). While it is not
+        the new CA's, V(trust_new) is left even when every agent's files say the rotation is done (a run may have stopped
+        before the last reload). Unset, the record is not asked.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -102,9 +108,10 @@ def _pems(value):
     return [pem for pem in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(pem, str)]
 
 
-def consul_ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=()):
+def consul_ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=(), recorded=None):
     return ca_rotation_plan(_texts(trusted, 'the input'), _texts(served, 'served'), _pems(old_cas),
-                            new_ca if isinstance(new_ca, str) else '', str(rotation_id), _pems(not_new))
+                            new_ca if isinstance(new_ca, str) else '', str(rotation_id), _pems(not_new),
+                            None if recorded is None else str(recorded))
 
 
 class FilterModule:

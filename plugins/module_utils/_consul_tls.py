@@ -169,7 +169,7 @@ def _is_leaf(cert):
         return False
 
 
-def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=()):
+def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=(), recorded=None):
     """Where a CA rotation stands, from what the agents trust and serve; ``problems`` stop it before any host changes.
 
     ``trusted``: each host's CA file (PEM text), ``served``: the certificate each host serves (PEM; '' unknown),
@@ -181,6 +181,9 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
     ``serving_new`` (hosts whose served certificate B issued); ``trust`` (hosts by what they trust: old, both, new);
     ``steps``: which of trust_both, certificates, trust_new are left (all hosts serve B: the first two are done);
     ``done``: every host serves a B certificate and trusts B alone.
+    ``recorded``: the fingerprint the escrow's record of the rotation holds as current (None: not asked). Files that all
+    say "done" are not enough while it is not B's: a run stopped between the last file write and its reload leaves
+    agents with the old trust in memory, so trust_new (which reloads every agent) is left until the record says B.
     """
     plan = dict(problems=[], old='', old_pem='', new='', serving_new=[], trust={'old': [], 'both': [], 'new': []}, steps=[], done=False)
     too_long = sorted(host for host, text in list(trusted.items()) + list(served.items()) if len(text or '') > MAX_PEM_TEXT)
@@ -250,8 +253,9 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
                                 'would refuse them. Put the old CA back into their CA file (consul_tls_ca_file) and run again.'
                                 % (', '.join(plan['trust']['new']), ', '.join(sorted(set(served) - set(plan['serving_new'])))))
         return plan
+    unconfirmed = recorded is not None and recorded != b
     plan['steps'] = ([] if all_new else ['trust_both', 'certificates']) + (
-        [] if all_new and len(plan['trust']['new']) == len(trusted) else ['trust_new'])
+        [] if all_new and len(plan['trust']['new']) == len(trusted) and not unconfirmed else ['trust_new'])
     plan['done'] = not plan['steps']
     return plan
 

@@ -112,3 +112,14 @@ def test_what_a_hostile_agent_sends_stops_the_plan_or_counts_for_nothing():
 def test_a_new_ca_that_is_the_previous_pki_s_is_refused():
     p = ca_rotation_plan(dict(zip(HOSTS, [A[1]] * 3)), dict(zip(HOSTS, [_leaf(A)] * 3)), [A[1]], A[1], 'r1', [A[1]])
     assert 'is the CA in use' in p['problems'][0] and p['steps'] == []
+
+
+def test_files_that_say_done_leave_trust_new_until_the_escrow_records_it():
+    # A run stopped between the last file write and its reload: every file says B, the agents may still trust A.
+    trusted, served = dict(zip(HOSTS, [B[1]] * 3)), dict(zip(HOSTS, [_leaf(B)] * 3))
+    unconfirmed = ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1', recorded='')
+    assert unconfirmed['steps'] == ['trust_new'] and not unconfirmed['done']
+    new = ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1')['new']
+    assert ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1', recorded=new)['steps'] == []
+    # An earlier rotation's record is not this one's.
+    assert ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1', recorded='aa:bb')['steps'] == ['trust_new']
