@@ -49,6 +49,16 @@ options:
     description: Seconds one HTTP request may take.
     type: float
     default: 5.0
+  tls_client_certs:
+    description:
+      - How the cluster's clients get their TLS certificates, which decides how an agent's TLS stage is read.
+      - V(per_agent) - each agent has a certificate file signed by the controller's CA or the PKI.
+      - V(auto_encrypt) - clients get theirs from the servers (C(auto_encrypt.tls)); servers sign with
+        C(auto_encrypt.allow_tls), and a server is below TLS stage 1 until it runs with it. A client is at stage 1
+        until it runs with C(auto_encrypt.tls), then at stage 3. See C(docs/consul-tls.md).
+    type: str
+    choices: [per_agent, auto_encrypt]
+    default: per_agent
 """
 
     # The modules that talk to the agent's HTTP API share these options: set them once with

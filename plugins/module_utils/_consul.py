@@ -57,6 +57,19 @@ STAGE_NAMES = {
 PARTS = ('gossip', 'tls')
 FINAL_STAGE = 3
 
+# How clients get their TLS certificates (consul_tls_client_certs). auto_encrypt, measured on 1.8.7
+# (docs/consul-tls.md): servers sign clients' certificates only with auto_encrypt.allow_tls, which takes a
+# restart and must be on every server, the leader included, before a client asks; a client has no certificate
+# file and switches in one restart. So a server in that mode is below stage 1 until it runs with allow_tls,
+# and a client has nothing to do at stage 1, switches at stage 2, and has nothing left at stage 3.
+TLS_CLIENT_CERTS = ('per_agent', 'auto_encrypt')
+AUTO_ENCRYPT_CLIENT_STAGE_NAMES = {
+    1: 'no TLS of its own yet (an auto_encrypt client switches at stage 2)',
+    3: 'auto_encrypt: certificate from the servers, verify_outgoing and verify_server_hostname on',
+}
+# The first Consul with auto_encrypt.
+AUTO_ENCRYPT_SINCE = (1, 5, 2)
+
 # Unset options fall back to the environment the consul CLI reads, on the managed host.
 COMMON_ARGUMENT_SPEC = dict(
     url=dict(type='list', elements='str', default=['http://127.0.0.1:8500'],
@@ -67,6 +80,7 @@ COMMON_ARGUMENT_SPEC = dict(
     client_key=dict(type='path', fallback=(env_fallback, ['CONSUL_CLIENT_KEY'])),
     validate_certs=dict(type='bool', default=True),
     timeout=dict(type='float', default=5.0),
+    tls_client_certs=dict(type='str', default='per_agent', choices=list(TLS_CLIENT_CERTS)),
 )
 
 
@@ -186,12 +200,15 @@ def gossip_settings(stage):
     return {'encrypt_verify_incoming': flags['verify_incoming'], 'encrypt_verify_outgoing': flags['verify_outgoing']}
 
 
-def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, http_disabled=False):
+def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, http_disabled=False, auto_encrypt=None):
     """Agent settings for TLS ``stage`` (1-3) in the layout the Consul ``version`` wants.
 
     Plain HTTP is turned off only at stage 3 and only with an HTTPS port, so the API stays
-    reachable through the migration.
+    reachable through the migration. ``auto_encrypt``: None (a certificate file per agent), ``server``
+    (the same, and the server signs auto_encrypt clients' certificates) or ``client`` (see auto_encrypt_client_settings).
     """
+    if auto_encrypt == 'client':
+        return auto_encrypt_client_settings(version, stage, ca_file)
     flags = _check_stage('tls', stage)
     outgoing, incoming = flags['verify_outgoing'], flags['verify_incoming']
     if tls_layout(version) == 'flat':
@@ -212,7 +229,49 @@ def tls_settings(version, stage, ca_file, cert_file, key_file, https_port=0, htt
             ports['http'] = -1
     if ports:
         settings['ports'] = ports
+    if auto_encrypt == 'server':
+        # Forces Connect on (its built-in CA signs the clients' certificates); read only at start.
+        settings['auto_encrypt'] = {'allow_tls': True}
     return settings
+
+
+def auto_encrypt_client_settings(version, stage, ca_file):
+    """An auto_encrypt client's TLS settings at ``stage``; None at stage 1, where it keeps what it runs with.
+
+    From stage 2 on: the CA that signed the servers' certificates (the client verifies them with it, also when it
+    asks for its own certificate), verify_outgoing and verify_server_hostname set explicitly (without them 1.8.7
+    still speaks TLS but reports both off), no certificate file, and verify_incoming off: the client's certificate
+    lives in its memory, so no local tool could present one to its API. No HTTPS port: the client would serve the
+    Connect CA's certificate there, which the controller's CA does not verify; its API stays plain HTTP (bind it
+    to localhost).
+    """
+    _check_stage('tls', stage)
+    if stage == 1:
+        return None
+    if tls_layout(version) == 'flat':
+        settings = {'ca_file': ca_file, 'verify_incoming': False, 'verify_outgoing': True, 'verify_server_hostname': True}
+    else:
+        settings = {'tls': {'defaults': {'ca_file': ca_file, 'verify_incoming': False, 'verify_outgoing': True},
+                            'internal_rpc': {'verify_server_hostname': True}}}
+    settings['auto_encrypt'] = {'tls': True}
+    return settings
+
+
+def agent_tls_stage(tls, server, tls_client_certs='per_agent'):
+    """The TLS stage of an agent whose settings ``tls`` (normalize_self) are read, when clients get their
+    certificates by ``tls_client_certs``.
+
+    per_agent: the stage table. auto_encrypt: a server is at its table stage once it runs with allow_tls, below
+    stage 1 before; a client is at stage 3 once it runs auto_encrypt with both verify flags, else at stage 1
+    (it has nothing to do before stage 2).
+    """
+    if tls_client_certs != 'auto_encrypt':
+        return tls['files_stage']
+    if server:
+        return tls['files_stage'] if tls['auto_encrypt_allow_tls'] else 0
+    if tls['auto_encrypt'] and tls['verify_outgoing'] and tls['verify_server_hostname'] and tls['ca_file']:
+        return FINAL_STAGE
+    return 1
 
 
 def _flag(value):
@@ -221,8 +280,9 @@ def _flag(value):
     return str(value).lower() == 'true'
 
 
-def normalize_self(data):
-    """Encryption state from ``GET /v1/agent/self`` for Consul 1.8-1.11 and 1.12+ layouts."""
+def normalize_self(data, tls_client_certs='per_agent'):
+    """Encryption state from ``GET /v1/agent/self`` for Consul 1.8-1.11 and 1.12+ layouts; the TLS stage as
+    agent_tls_stage reads it for ``tls_client_certs``."""
     cfg = data.get('Config') or {}
     dbg = data.get('DebugConfig') or {}
     stats = data.get('Stats') or {}
@@ -249,10 +309,16 @@ def normalize_self(data):
         'https_port': max(dbg.get('HTTPSPort') or 0, 0),  # -1 means off
         'http_port': dbg.get('HTTPPort') or 0,
     }
-    tls['stage'] = stage_of('tls', {
+    # Top-level fields of the runtime configuration in every version.
+    tls['auto_encrypt'] = bool(dbg.get('AutoEncryptTLS', False))
+    tls['auto_encrypt_allow_tls'] = bool(dbg.get('AutoEncryptAllowTLS', False))
+    tls['files_stage'] = stage_of('tls', {
         'files': bool(tls['cert_file']), 'verify_incoming': tls['verify_incoming'],
         'verify_outgoing': tls['verify_outgoing'] and tls['verify_server_hostname']})
-    tls['stage_name'] = STAGE_NAMES['tls'][tls['stage']]
+    server = bool(cfg.get('Server', dbg.get('ServerMode', False)))
+    tls['stage'] = agent_tls_stage(tls, server, tls_client_certs)
+    auto_client = tls_client_certs == 'auto_encrypt' and not server
+    tls['stage_name'] = (AUTO_ENCRYPT_CLIENT_STAGE_NAMES if auto_client else STAGE_NAMES['tls'])[tls['stage']]
     vin = bool(enc_src.get('EncryptVerifyIncoming', True))
     vout = bool(enc_src.get('EncryptVerifyOutgoing', True))
     gossip_stage = stage_of('gossip', {'encrypt': encrypted, 'verify_incoming': vin, 'verify_outgoing': vout})
@@ -260,7 +326,7 @@ def normalize_self(data):
         'node_name': cfg.get('NodeName') or dbg.get('NodeName'),
         'datacenter': cfg.get('Datacenter') or dbg.get('Datacenter'),
         'version': cfg.get('Version'),
-        'server': bool(cfg.get('Server', dbg.get('ServerMode', False))),
+        'server': server,
         'data_dir': dbg.get('DataDir'),
         'domain': (dbg.get('DNSDomain') or 'consul').rstrip('.'),
         'config_layout': layout,
@@ -371,7 +437,7 @@ class ConsulClient:
     """
 
     def __init__(self, url, token=None, ca_path=None, validate_certs=True, timeout=5.0,
-                 client_cert=None, client_key=None):
+                 client_cert=None, client_key=None, tls_client_certs='per_agent'):
         urls = [url] if isinstance(url, str) else list(url)
         self.urls = [_with_scheme(u).rstrip('/') for u in urls if u]
         if not self.urls:
@@ -382,6 +448,8 @@ class ConsulClient:
         self.timeout = timeout
         self.client_cert = client_cert
         self.client_key = client_key
+        # How the TLS stage is read (agent_tls_stage): not a connection option, but every read of the stage needs it.
+        self.tls_client_certs = tls_client_certs
         self.sleep = time.sleep
 
     @property
@@ -446,7 +514,7 @@ class ConsulClient:
         return self.request('GET', path)
 
     def agent_self(self):
-        return normalize_self(self.get('/v1/agent/self'))
+        return normalize_self(self.get('/v1/agent/self'), self.tls_client_certs)
 
     def members(self):
         return normalize_members(self.get('/v1/agent/members'))
@@ -579,7 +647,8 @@ def client_from_params(params):
     """A client from the options of COMMON_ARGUMENT_SPEC."""
     return ConsulClient(params['url'], token=params.get('token'), ca_path=params.get('ca_path'),
                         validate_certs=params.get('validate_certs', True), timeout=params.get('timeout', 5.0),
-                        client_cert=params.get('client_cert'), client_key=params.get('client_key'))
+                        client_cert=params.get('client_cert'), client_key=params.get('client_key'),
+                        tls_client_certs=params.get('tls_client_certs') or 'per_agent')
 
 
 # --- Rules the role checks before anything changes. Each returns sentences that name the variable to change
@@ -718,4 +787,42 @@ def gossip_source_problems(info, run_primary, given, escrowed, escrow_name):
         problems.append('it encrypts gossip (stage %s), the escrow holds no %s, and no server of this run could give '
                         'the key in use: a new key would cut it off. Run with the servers, or set consul_gossip_key to '
                         'the key in use.' % (state['gossip']['stage'], escrow_name))
+    return problems
+
+
+def tls_client_certs_problems(agents):
+    """Whether the run's agents can get their TLS certificates as each host's consul_tls_client_certs says.
+
+    ``agents``: one dict per host: ``name`` (inventory), ``server`` (bool), ``tls_client_certs``, ``state``
+    (normalize_self of the running agent, or None) and ``version`` (the Consul binary's, or '').
+    """
+    problems = []
+    for agent in agents:
+        if agent['tls_client_certs'] not in TLS_CLIENT_CERTS:
+            problems.append('%s: consul_tls_client_certs is %r; use per_agent or auto_encrypt.'
+                            % (agent['name'], agent['tls_client_certs']))
+    if problems:
+        return problems
+    auto_clients = [a['name'] for a in agents if not a['server'] and a['tls_client_certs'] == 'auto_encrypt']
+    per_agent_servers = [a['name'] for a in agents if a['server'] and a['tls_client_certs'] != 'auto_encrypt']
+    if auto_clients and per_agent_servers:
+        problems.append('consul_tls_client_certs is auto_encrypt on %s, whose certificates the servers sign: set it to '
+                        'auto_encrypt on every server too (%s), which turns auto_encrypt.allow_tls on.'
+                        % (_names(auto_clients), _names(per_agent_servers)))
+    for agent in agents:
+        state = agent.get('state') or {}
+        if (state and not state.get('server') and state.get('tls', {}).get('auto_encrypt')
+                and agent['tls_client_certs'] != 'auto_encrypt'):
+            problems.append('%s runs auto_encrypt.tls, and this collection does not move a client back to a certificate '
+                            'file: set consul_tls_client_certs to auto_encrypt for it.' % agent['name'])
+        version = state.get('version') or agent.get('version') or ''
+        if agent['tls_client_certs'] == 'auto_encrypt' and version:
+            try:
+                too_old = parse_version(version) < AUTO_ENCRYPT_SINCE
+            except ConsulError:
+                too_old = False
+            if too_old:
+                problems.append('%s runs Consul %s, which has no auto_encrypt (1.5.2 and later): set '
+                                'consul_tls_client_certs to per_agent for it, or upgrade Consul first.'
+                                % (agent['name'], version))
     return problems

@@ -172,7 +172,8 @@ def _is_leaf(cert):
 def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=(), recorded=None):
     """Where a CA rotation stands, from what the agents trust and serve; ``problems`` stop it before any host changes.
 
-    ``trusted``: each host's CA file (PEM text), ``served``: the certificate each host serves (PEM; '' unknown),
+    ``trusted``: each host's CA file (PEM text), ``served``: the certificate each host serves (PEM; '' unknown; None
+    for an auto_encrypt client, whose certificate the servers sign with the Connect CA: it only trusts A, then B),
     ``old_cas``: the CAs a rotation may start from (the escrow's CA and its previous ones, the previous PKI's),
     ``new_ca``: the CA rotated to (PEM). Every host must trust exactly the old CA A, or A and the new CA B, or B:
     during a rotation the guard accepts A+B and nothing else, and one A for the whole cluster.
@@ -231,6 +232,7 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
     plan['old_pem'] = '-----BEGIN CERTIFICATE-----%s-----END CERTIFICATE-----\n' % known[plan['old']] if plan['old'] else ''
     old_cert = load_certificate(plan['old_pem'], 'the old CA') if plan['old'] else None
     unknown_served = []
+    served = dict((host, pem) for host, pem in served.items() if pem is not None)
     for host in sorted(served):
         try:
             cert = load_certificate(served[host], 'the certificate %s serves' % host)

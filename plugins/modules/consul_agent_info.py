@@ -81,6 +81,8 @@ options:
         TLS handshake, in RV(served_certificate_pem) - what the agent uses now, which after a file change is known
         only once it reloaded. Not verified on the agent; the controller judges it (a CA rotation's gates).
       - An agent that answers but whose certificate cannot be read fails the task.
+      - Not read from a client that runs C(auto_encrypt.tls): it serves the Connect CA's certificate, not one of the
+        controller's.
     type: bool
     default: false
     version_added: 1.0.0
@@ -201,7 +203,7 @@ trusted_ca_pem:
   type: str
 served_certificate_pem:
   description: The certificate the agent serves on its HTTPS API (public), PEM.
-  returned: when O(served_certificate) is true and the agent answers
+  returned: when O(served_certificate) is true and the agent answers, except on a client that runs C(auto_encrypt.tls)
   type: str
   version_added: 1.0.0
 gossip_primary_key:
@@ -300,7 +302,9 @@ def main():
                 module.fail_json(msg='cannot read the gossip key this agent runs with, to escrow it: %s. Give the token '
                                      'operator:read, or set consul_gossip_key to the key in use.' % e, **result)
 
-    if module.params['served_certificate'] and result['reachable']:
+    # An auto_encrypt client serves no certificate of the controller's: its own, from the servers, is in its memory.
+    if module.params['served_certificate'] and result['reachable'] and not (
+            state['tls']['auto_encrypt'] and not state['server']):
         try:
             result['served_certificate_pem'] = served_certificate(client)
         except ConsulError as e:

@@ -17,6 +17,8 @@ description:
   - reads the agent's stage of each part in O(parts) from its HTTP API. A part already further along is
     never moved back;
   - writes the settings of that stage (the collection's one stage table) into one fragment per part,
+    with O(tls_client_certs=auto_encrypt) C(auto_encrypt.allow_tls) on a server, and on a client nothing at stage 1
+    and its certificate from the servers from stage 2 on (no certificate file, no HTTPS port),
     atomically, owned by O(owner)/O(group), mode C(0640). The gossip key never appears in the result or the diff;
   - runs C(consul validate) on the whole configuration directory with the new fragments in it, before they
     are written;
@@ -86,6 +88,11 @@ options:
   tls_key_file:
     description: The agent's private key. Required with O(parts=tls).
     type: path
+  server:
+    description:
+      - Whether the agent is a server, for an agent that does not answer yet (a new cluster); a running agent's own
+        answer wins. Needed with O(tls_client_certs=auto_encrypt), where servers and clients get different settings.
+    type: bool
   https_port:
     description: HTTPS port of the API; 0 for none.
     type: int
@@ -182,6 +189,14 @@ changed_files:
   returned: always
   type: list
   elements: str
+removed_files:
+  description:
+    - On a client that runs C(auto_encrypt.tls) at the end of the call, its certificate and key files
+      (O(tls_cert_file), O(tls_key_file)) from before the switch, removed (or, in check mode, that would be).
+      Its certificate comes from the servers; the old key would be a secret left behind.
+  returned: always
+  type: list
+  elements: str
 changed_keys:
   description: For each fragment written, the names of the settings that change.
   returned: always
@@ -228,7 +243,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import (
     COMMON_ARGUMENT_SPEC, PARTS, ConsulError, ConsulUnreachable, client_from_params, gossip_settings, key_fingerprint,
-    binary_version, leader_name, local_keyring_problem, member_problems, read_local_keyring, tls_settings, wait_healthy)
+    FINAL_STAGE, binary_version, leader_name, local_keyring_problem, member_problems, read_local_keyring, tls_settings,
+    wait_healthy)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_config import (
     ConfigError, changed_keys, masked, read_current, render, validate_dir)
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
@@ -291,6 +307,7 @@ def main():
             tls_ca_file=dict(type='path'),
             tls_cert_file=dict(type='path'),
             tls_key_file=dict(type='path'),
+            server=dict(type='bool'),
             https_port=dict(type='int', default=0),
             http_disabled=dict(type='bool', default=False),
             config_dir=dict(type='path', required=True),
@@ -335,6 +352,19 @@ def main():
         if problems:
             module.fail_json(msg='%s: %s Nothing was written.' % (state['node_name'], ' '.join(problems)))
     target = dict((part, max(p['stage'], found[part])) for part in parts)
+    server = state['server'] if state else p['server']
+    auto = None
+    if 'tls' in parts and p['tls_client_certs'] == 'auto_encrypt':
+        if server is None:
+            module.fail_json(msg='the agent does not answer, so it cannot tell whether it is a server; auto_encrypt '
+                                 'settings differ for servers and clients: set server (consul_server).')
+        auto = 'server' if server else 'client'
+        if auto == 'server':
+            # A server is below stage 1 until it runs with allow_tls, but its verify flags never go back: it
+            # takes allow_tls at the stage its settings are at (one restart on a cluster that has TLS already).
+            target['tls'] = max(p['stage'], state['tls']['files_stage'] if state else -1)
+        elif p['stage'] >= 2:
+            target['tls'] = FINAL_STAGE  # a client switches in one restart
     consul = module.get_bin_path(p['consul_binary'], required=True)
     uid, gid = ids(module, p['owner'], p['group'])
 
@@ -344,9 +374,12 @@ def main():
             fragments.append(Fragment(p['gossip_config_file'], dict(gossip_settings(target['gossip']), encrypt=p['gossip_key']),
                                       {'encrypt'}, uid, gid))
         if 'tls' in parts:
-            fragments.append(Fragment(p['tls_config_file'], tls_settings(
-                binary_version(module.run_command, consul), target['tls'], p['tls_ca_file'], p['tls_cert_file'], p['tls_key_file'],
-                p['https_port'], p['http_disabled']), set(), uid, gid))
+            settings = tls_settings(
+                binary_version(module.run_command, consul), target['tls'], p['tls_ca_file'], p['tls_cert_file'],
+                p['tls_key_file'], p['https_port'], p['http_disabled'], auto_encrypt=auto)
+            # None: an auto_encrypt client before stage 2 keeps the fragment it has.
+            if settings is not None and (auto != 'client' or p['stage'] >= 2):
+                fragments.append(Fragment(p['tls_config_file'], settings, set(), uid, gid))
     except (ConfigError, ConsulError, OSError) as e:
         module.fail_json(msg=str(e))
 
@@ -371,12 +404,24 @@ def main():
     restart_needed = any(f.content_changed for f in fragments) or keyring_rewrite is not None or any(found[part] != target[part] for part in parts)
     result = dict(changed=bool(changed_files) or (restart_needed and p['restart']), found=found, target=target,
                   changed_files=changed_files, changed_keys=dict((f.path, f.keys) for f in fragments if f.content_changed),
-                  restart_needed=restart_needed, restarted=False, validated=False,
+                  restart_needed=restart_needed, restarted=False, validated=False, removed_files=[],
                   gate_before_seconds=None, gate_seconds=None, leader=None)
     if module._diff:
         result['diff'] = [f.diff() for f in fragments if f.content_changed]
 
     def finish():
+        # An auto_encrypt client that runs with its certificate from the servers no longer needs its own: only then.
+        switched = result['restarted'] or found['tls'] == FINAL_STAGE or (module.check_mode and restart_needed)
+        if auto == 'client' and target['tls'] == FINAL_STAGE and switched:
+            old = [path for path in (p['tls_cert_file'], p['tls_key_file']) if os.path.lexists(path)]
+            if old and not module.check_mode:
+                try:
+                    for path in old:
+                        os.unlink(path)
+                except OSError as e:
+                    fail('cannot remove %s, which this auto_encrypt client no longer uses: %s' % (path, e))
+            result['removed_files'] = old
+            result['changed'] = result['changed'] or bool(old)
         try:  # who leads now: the next stage restarts the leader last
             result['leader'] = leader_name(client.leader(), client.members())
         except ConsulError:
@@ -390,7 +435,7 @@ def main():
 
     changed_text = dict((os.path.basename(f.path), f.text) for f in fragments if f.content_changed)
     # consul validate reads the certificate files: in check mode of a first run they do not exist yet.
-    files_missing = 'tls' in parts and not all(os.path.exists(p[n]) for n in REQUIRED['tls'][1:])
+    files_missing = 'tls' in parts and not all(os.path.exists(p[n]) for n in REQUIRED['tls'][1:2 if auto == 'client' else None])
     if changed_text and not (module.check_mode and files_missing):
         refused = validate_dir(module.run_command, consul, p['config_dir'], changed_text, p['validate_settings'])
         if refused:

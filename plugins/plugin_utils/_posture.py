@@ -149,7 +149,11 @@ def consul_rows(host, facts, now=None):
         else:
             rows.append(_row('consul', host, 'gossip key', 'ok', detail + ', the escrowed one'))
     cert_file = state['tls'].get('cert_file')
-    if cert_file:
+    if state['tls'].get('auto_encrypt') and not state.get('server'):
+        # In the agent's memory only, signed by the servers' Connect CA, renewed by Consul itself.
+        rows.append(_row('consul', host, 'certificate', 'ok', 'from the servers (auto_encrypt), kept in memory and '
+                         'renewed by Consul'))
+    elif cert_file:
         cert = x509_facts(facts.get('cert'))
         if _failed(cert) or not cert.get('not_after'):
             rows.append(_row('consul', host, 'certificate', 'error', 'cannot read %s: %s' % (cert_file, _msg(cert))))

@@ -30,7 +30,8 @@ def test_flat_layout_of_consul_1_8():
     assert s['tls'] == {'verify_incoming': False, 'verify_outgoing': True, 'verify_server_hostname': True,
                         'ca_file': '/etc/consul.d/tls/ca.pem', 'cert_file': '/etc/consul.d/tls/node1.pem',
                         'https_cert_file': '/etc/consul.d/tls/node1.pem', 'https_port': 8501, 'http_port': 8500,
-                        'stage': 2, 'stage_name': 'verify_outgoing and verify_server_hostname on'}
+                        'stage': 2, 'stage_name': 'verify_outgoing and verify_server_hostname on', 'files_stage': 2,
+                        'auto_encrypt': False, 'auto_encrypt_allow_tls': False}
     assert s['data_dir'] == '/var/lib/consul'
 
 
@@ -491,3 +492,70 @@ def test_a_write_is_never_repeated(monkeypatch):
     with pytest.raises(c.ConsulError):
         client.request('PUT', '/v1/operator/keyring', {'Key': 'x'})
     assert calls == [('PUT', 'http://127.0.0.1:8500/v1/operator/keyring')] and pauses == []
+
+
+# --- auto_encrypt (consul_tls_client_certs), measured on 1.8.7: docs/consul-tls.md
+
+def _auto_self(server, cert='', vout=False, vsh=False, auto_tls=False, allow_tls=False, vin=False, ca='/ca.pem'):
+    data = fixture('agent_self_1.8.json')
+    data['Config']['Server'] = server
+    data['DebugConfig'].update(ServerMode=server, CertFile=cert, CAFile=ca, VerifyIncoming=vin, VerifyIncomingRPC=False,
+                               VerifyOutgoing=vout, VerifyServerHostname=vsh, AutoEncryptTLS=auto_tls,
+                               AutoEncryptAllowTLS=allow_tls)
+    return data
+
+
+@pytest.mark.parametrize('kwargs, per_agent, auto', [
+    (dict(server=False), 0, 1),                                             # a plain client: nothing to do before stage 2
+    (dict(server=False, cert='/c.pem', vout=True, vsh=True, vin=True), 3, 1),  # a certificate file: switches at stage 2
+    (dict(server=False, vout=True, vsh=True, auto_tls=True), 0, 3),           # switched
+    (dict(server=False, auto_tls=True), 0, 1),                              # auto_encrypt without the verify flags set
+    (dict(server=False, vout=True, vsh=True, auto_tls=True, ca=''), 0, 1),  # no CA: it could not verify the servers
+    (dict(server=True), 0, 0),
+    (dict(server=True, cert='/s.pem', vout=True, vsh=True, vin=True), 3, 0),  # no allow_tls yet: below stage 1
+    (dict(server=True, cert='/s.pem', allow_tls=True), 1, 1),
+    (dict(server=True, cert='/s.pem', vout=True, vsh=True, vin=True, allow_tls=True), 3, 3),
+])
+def test_tls_stage_by_how_clients_get_certificates(kwargs, per_agent, auto):
+    data = _auto_self(**kwargs)
+    assert c.normalize_self(data)['tls']['stage'] == per_agent
+    state = c.normalize_self(data, 'auto_encrypt')
+    assert state['tls']['stage'] == auto and state['tls']['files_stage'] == per_agent
+    assert state['tls']['stage_name']
+
+
+def test_auto_encrypt_settings_by_kind_and_layout():
+    server = c.tls_settings('1.8.7', 2, *FILES, https_port=8501, auto_encrypt='server')
+    assert server['auto_encrypt'] == {'allow_tls': True} and server['cert_file'] == FILES[1]
+    assert server['verify_outgoing'] and not server['verify_incoming']
+    assert c.tls_settings('1.8.7', 1, *FILES, https_port=8501, auto_encrypt='client') is None
+    for stage in (2, 3):
+        client = c.tls_settings('1.8.7', stage, *FILES, https_port=8501, http_disabled=True, auto_encrypt='client')
+        assert client == {'ca_file': FILES[0], 'verify_incoming': False, 'verify_outgoing': True,
+                          'verify_server_hostname': True, 'auto_encrypt': {'tls': True}}
+    stanza = c.tls_settings('1.12.0', 3, *FILES, auto_encrypt='client')
+    assert stanza == {'tls': {'defaults': {'ca_file': FILES[0], 'verify_incoming': False, 'verify_outgoing': True},
+                              'internal_rpc': {'verify_server_hostname': True}}, 'auto_encrypt': {'tls': True}}
+    assert c.tls_settings('1.12.0', 3, *FILES, auto_encrypt='server')['auto_encrypt'] == {'allow_tls': True}
+
+
+def _agent(name, server, mode, state=None, version=''):
+    return dict(name=name, server=server, tls_client_certs=mode, state=state, version=version)
+
+
+def test_tls_client_certs_rules():
+    good = [_agent('s1', True, 'auto_encrypt'), _agent('c1', False, 'auto_encrypt'), _agent('c2', False, 'per_agent')]
+    assert c.tls_client_certs_problems(good) == []
+    # Clients on auto_encrypt need every server to sign for them.
+    mixed = [_agent('s1', True, 'auto_encrypt'), _agent('s2', True, 'per_agent'), _agent('c1', False, 'auto_encrypt')]
+    problems = c.tls_client_certs_problems(mixed)
+    assert len(problems) == 1 and 'every server too (s2)' in problems[0] and 'consul_tls_client_certs' in problems[0]
+    # Servers on auto_encrypt with per_agent clients only: allowed (the clients can switch later).
+    assert c.tls_client_certs_problems([_agent('s1', True, 'auto_encrypt'), _agent('c1', False, 'per_agent')]) == []
+    running_auto = c.normalize_self(_auto_self(server=False, vout=True, vsh=True, auto_tls=True))
+    back = c.tls_client_certs_problems([_agent('c1', False, 'per_agent', running_auto)])
+    assert len(back) == 1 and 'c1 runs auto_encrypt.tls' in back[0]
+    old = c.tls_client_certs_problems([_agent('c1', False, 'auto_encrypt', version='Consul v1.5.1')])
+    assert len(old) == 1 and '1.5.2 and later' in old[0]
+    assert c.tls_client_certs_problems([_agent('c1', False, 'auto_encrypt', version='1.5.2')]) == []
+    assert 'use per_agent or auto_encrypt' in c.tls_client_certs_problems([_agent('c1', False, 'auto')])[0]

@@ -123,3 +123,13 @@ def test_files_that_say_done_leave_trust_new_until_the_escrow_records_it():
     assert ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1', recorded=new)['steps'] == []
     # An earlier rotation's record is not this one's.
     assert ca_rotation_plan(trusted, served, [A[1]], B[1], 'r1', recorded='aa:bb')['steps'] == ['trust_new']
+
+
+def test_an_auto_encrypt_client_only_trusts():
+    # n3 gets its certificate from the servers (None: none of ours to judge); it moves through the trust steps only.
+    p = plan([A[1]] * 3, [_leaf(A), _leaf(A), None])
+    assert p['problems'] == [] and p['steps'] == ['trust_both', 'certificates', 'trust_new']
+    p = plan([A[1] + B[1]] * 3, [_leaf(B), _leaf(B), None])
+    assert p['problems'] == [] and p['steps'] == ['trust_new'] and p['serving_new'] == ['n1', 'n2']
+    p = plan([B[1]] * 3, [_leaf(B), _leaf(B), None], old_cas=(B[1], A[1]))
+    assert p['done']

@@ -24,12 +24,18 @@ class Agent:
 
     def __init__(self, log, gossip=0, tls=0, data_dir=None, error=None):
         self.log, self.running, self.data_dir, self.error = log, {'gossip': gossip, 'tls': tls}, data_dir, error
+        # auto_encrypt: the kind, the read mode (the module's tls_client_certs) and the auto_encrypt flags it runs with
+        self.server, self.mode, self.flags = True, 'per_agent', {}
 
     def agent_self(self):
         if self.error:
             raise self.error
-        return {'node_name': 'node1', 'server': True, 'data_dir': self.data_dir,
-                'gossip': {'stage': self.running['gossip']}, 'tls': {'stage': self.running['tls']}}
+        tls = {'stage': self.running['tls'], 'files_stage': self.running['tls'], 'auto_encrypt': False,
+               'auto_encrypt_allow_tls': False, 'verify_outgoing': False, 'verify_server_hostname': False, 'ca_file': ''}
+        tls.update(self.flags)
+        tls['stage'] = c.agent_tls_stage(tls, self.server, self.mode)
+        return {'node_name': 'node1', 'server': self.server, 'data_dir': self.data_dir,
+                'gossip': {'stage': self.running['gossip']}, 'tls': tls}
 
     def members(self):
         return [dict(name=name, address='10.0.0.%d' % i, status=status, server=True)
@@ -78,9 +84,18 @@ def lab(tmp_path, monkeypatch):
                          'verify_outgoing': data.get('encrypt_verify_outgoing', data.get('verify_outgoing')),
                          'verify_incoming': data.get('encrypt_verify_incoming', data.get('verify_incoming'))}
                 agent.running[part] = c.stage_of(part, flags)
+                if part == 'tls':
+                    auto = data.get('auto_encrypt', {})
+                    agent.flags = {'auto_encrypt': bool(auto.get('tls')), 'auto_encrypt_allow_tls': bool(auto.get('allow_tls')),
+                                   'verify_outgoing': bool(data.get('verify_outgoing')),
+                                   'verify_server_hostname': bool(data.get('verify_server_hostname')),
+                                   'ca_file': data.get('ca_file', '')}
 
     agent.unhealthy = False
-    monkeypatch.setattr(consul_agent_stage, 'client_from_params', lambda params: agent)
+    def client_from_params(params):
+        agent.mode = params.get('tls_client_certs') or 'per_agent'
+        return agent
+    monkeypatch.setattr(consul_agent_stage, 'client_from_params', client_from_params)
     monkeypatch.setattr(consul_agent_stage, 'wait_healthy', wait_healthy)
     real_run = consul_agent_stage.AnsibleModule.run_command
 
@@ -217,3 +232,70 @@ def test_a_member_outside_the_run_stops_before_any_write(lab, run_module):
     result = run_module(consul_agent_stage, lab['args'])
     assert result['failed'] and 'members not among the hosts of this run (group consul): node4.' in result['msg']
     assert not os.path.exists(lab['args']['gossip_config_file']) and lab['restarts'] == []
+
+
+# --- auto_encrypt (tls_client_certs=auto_encrypt): measured on 1.8.7, docs/consul-tls.md
+
+def _tls_fragment(lab):
+    path = lab['conf'] / 'keyfleet-tls.json'
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def test_auto_encrypt_client_switches_once_at_stage_2(lab, run_module):
+    lab['agent'].server = False
+    args = dict(lab['args'], parts=['tls'], tls_client_certs='auto_encrypt')
+    first = run_module(consul_agent_stage, dict(args, stage=1))
+    # Stage 1: nothing of its own to do (the servers take allow_tls first); no fragment, no restart.
+    assert not first['changed'] and not first['restarted'] and first['found'] == first['target'] == {'tls': 1}
+    assert _tls_fragment(lab) is None
+    check = run_module(consul_agent_stage, dict(args, stage=2), check_mode=True)
+    assert check['restart_needed'] and check['removed_files'] == [args['tls_cert_file'], args['tls_key_file']]
+    assert os.path.exists(args['tls_key_file'])  # check mode removes nothing
+    second = run_module(consul_agent_stage, dict(args, stage=2))
+    assert second['restarted'] and second['target'] == {'tls': 3}
+    # Its own certificate and key from before the switch are gone: the key would be a secret left behind.
+    assert second['removed_files'] == [args['tls_cert_file'], args['tls_key_file']]
+    assert not os.path.lexists(args['tls_cert_file']) and not os.path.lexists(args['tls_key_file'])
+    fragment = _tls_fragment(lab)
+    # Its certificate from the servers: no certificate file, no HTTPS port (it would serve the Connect CA's), and
+    # verify_incoming off (no local tool could present the certificate it keeps in memory).
+    assert fragment == {'ca_file': lab['args']['tls_ca_file'], 'verify_incoming': False, 'verify_outgoing': True,
+                        'verify_server_hostname': True, 'auto_encrypt': {'tls': True}}
+    third = run_module(consul_agent_stage, dict(args, stage=3))
+    assert not third['changed'] and not third['restarted'] and third['found'] == {'tls': 3} and third['removed_files'] == []
+    assert lab['restarts'] == [['restart', 'consul']]
+    assert [g['tls'] for g in lab['gates'] if g['tls'] is not None] == [3]
+
+
+def test_auto_encrypt_server_takes_allow_tls_with_its_files(lab, run_module):
+    args = dict(lab['args'], parts=['tls'], tls_client_certs='auto_encrypt')
+    for stage in (1, 2, 3):
+        applied = run_module(consul_agent_stage, dict(args, stage=stage))
+        assert applied['restarted'] and applied['target'] == {'tls': stage}
+        assert _tls_fragment(lab)['auto_encrypt'] == {'allow_tls': True}
+    assert not run_module(consul_agent_stage, dict(args, stage=3))['changed']
+    assert len(lab['restarts']) == 3
+
+
+def test_auto_encrypt_server_of_a_tls_cluster_restarts_once_and_keeps_its_verify_flags(lab, run_module):
+    # A per-agent stage-3 server without allow_tls reads as below stage 1 in auto_encrypt mode.
+    lab['agent'].running['tls'] = 3
+    lab['agent'].flags = {'verify_outgoing': True, 'verify_server_hostname': True, 'ca_file': '/ca.pem'}
+    args = dict(lab['args'], parts=['tls'], tls_client_certs='auto_encrypt')
+    first = run_module(consul_agent_stage, dict(args, stage=1))
+    assert first['found'] == {'tls': 0} and first['target'] == {'tls': 3} and first['restarted']
+    fragment = _tls_fragment(lab)
+    # Never back to stage 1's flags: the running cluster's verify_incoming stays on.
+    assert fragment['verify_incoming'] and fragment['verify_outgoing'] and fragment['auto_encrypt'] == {'allow_tls': True}
+    assert [g['tls'] for g in lab['gates'] if g['tls'] is not None] == [3]
+    for stage in (2, 3):
+        assert not run_module(consul_agent_stage, dict(args, stage=stage))['changed']
+    assert lab['restarts'] == [['restart', 'consul']]
+
+
+def test_auto_encrypt_needs_the_kind_of_an_agent_that_does_not_answer(lab, run_module):
+    lab['agent'].error = c.ConsulUnreachable('connection refused')
+    args = dict(lab['args'], parts=['tls'], tls_client_certs='auto_encrypt', stage=3, health_before=False, members=[])
+    refused = run_module(consul_agent_stage, args)
+    assert refused["failed"]
+    assert 'set server (consul_server)' in refused['msg'] and _tls_fragment(lab) is None

@@ -97,6 +97,18 @@ def test_certificate_expiry():
     assert p.days_left('20261210000000Z', NOW) == 10
 
 
+def test_an_auto_encrypt_client_has_no_certificate_file_and_is_ok():
+    info = agent(cert='')
+    info['state']['tls']['auto_encrypt'] = True
+    rows = dict((r['check'], r) for r in p.consul_rows('node1', dict(info=info, ca={'pem': CA}, escrow_ca_pem=CA,
+                                                                     escrow_gossip_fp='aaaa'), now=NOW))
+    assert rows['certificate']['status'] == 'ok' and 'auto_encrypt' in rows['certificate']['detail']
+    # A server never gets its certificate that way: without a file it has none.
+    info['state']['server'] = True
+    assert 'certificate' not in statuses(p.consul_rows('node1', dict(info=info, ca={'pem': CA}, escrow_ca_pem=CA,
+                                                                     escrow_gossip_fp='aaaa'), now=NOW))
+
+
 def test_ca_expiry_and_a_rotation_under_way():
     soon = pem('20261210000000Z')
     assert consul(ca={'pem': soon}, escrow_ca_pem=soon)['CA'] == 'todo'
