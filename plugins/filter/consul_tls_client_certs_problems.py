@@ -46,6 +46,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul import tls_client_certs_problems
 
@@ -55,7 +56,8 @@ def consul_tls_client_certs_problems(agents):
                                                for a in agents):
         raise AnsibleFilterError('consul_tls_client_certs_problems: the input must be a list of agents with name, server '
                                  'and tls_client_certs')
-    return tls_client_certs_problems([dict(a, server=bool(a['server'])) for a in agents])
+    # ansible-core before 2.19 renders a boolean nested in a mapping as text ("False").
+    return tls_client_certs_problems([dict(a, server=boolean(a['server'], strict=False)) for a in agents])
 
 
 class FilterModule:

@@ -61,3 +61,15 @@ def test_trusted_ca_problems_take_hosts_to_their_ca_files():
 def test_the_key_fingerprint_filter_is_the_one_escrow_secret_and_consul_agent_info_use():
     assert f('consul_key_fingerprint')(KEY) == key_fingerprint(KEY)
     assert f('consul_key_fingerprint')('') == ''
+
+
+def test_tls_client_certs_problems_over_the_run():
+    rule = f('consul_tls_client_certs_problems')
+    agents = [{'name': 'node1', 'server': 'True', 'tls_client_certs': 'per_agent', 'state': None},
+              {'name': 'node4', 'server': 'False', 'tls_client_certs': 'auto_encrypt', 'state': None}]
+    # The kind as a template renders it nested in a mapping before ansible-core 2.19: text.
+    assert 'every server too (node1)' in rule(agents)[0]
+    agents[0]['tls_client_certs'] = 'auto_encrypt'
+    assert rule(agents) == []
+    with pytest.raises(AnsibleFilterError, match='list of agents'):
+        rule([{'name': 'node1'}])
