@@ -81,8 +81,8 @@ options:
         TLS handshake, in RV(served_certificate_pem) - what the agent uses now, which after a file change is known
         only once it reloaded. Not verified on the agent; the controller judges it (a CA rotation's gates).
       - An agent that answers but whose certificate cannot be read fails the task.
-      - Not read from a client that runs C(auto_encrypt.tls): it serves the Connect CA's certificate, not one of the
-        controller's.
+      - Not read from a client that runs C(auto_encrypt.tls), which serves the Connect CA's certificate, not one of
+        the controller's.
     type: bool
     default: false
     version_added: 1.0.0
