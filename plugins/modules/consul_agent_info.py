@@ -203,7 +203,7 @@ trusted_ca_pem:
   type: str
 served_certificate_pem:
   description: The certificate the agent serves on its HTTPS API (public), PEM.
-  returned: when O(served_certificate) is true and the agent answers, except on a client that runs C(auto_encrypt.tls)
+  returned: when O(served_certificate) is true and the agent answers; null on a client that runs C(auto_encrypt.tls)
   type: str
   version_added: 1.0.0
 gossip_primary_key:
@@ -303,8 +303,9 @@ def main():
                                      'operator:read, or set consul_gossip_key to the key in use.' % e, **result)
 
     # An auto_encrypt client serves no certificate of the controller's: its own, from the servers, is in its memory.
-    if module.params['served_certificate'] and result['reachable'] and not (
-            state['tls']['auto_encrypt'] and not state['server']):
+    if module.params['served_certificate'] and result['reachable'] and state['tls']['auto_encrypt'] and not state['server']:
+        result['served_certificate_pem'] = None
+    elif module.params['served_certificate'] and result['reachable']:
         try:
             result['served_certificate_pem'] = served_certificate(client)
         except ConsulError as e:

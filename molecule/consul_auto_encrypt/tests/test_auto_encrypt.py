@@ -10,10 +10,10 @@ import pytest
 sys.path.insert(0, os.path.join(os.environ['MOLECULE_PROJECT_DIRECTORY'], 'tests', 'lab'))
 import labcheck  # noqa: E402
 
-NODES = ['node1', 'node2', 'node3', 'node4', 'node5']
-SERVERS = ['node1', 'node2', 'node3']
-# node4 on auto_encrypt from the start; node5 with a certificate file until side_effect moved it.
-CLIENTS = ['node4', 'node5']
+NODES = ['ae1', 'ae2', 'ae3', 'ae4', 'ae5']
+SERVERS = ['ae1', 'ae2', 'ae3']
+# ae4 on auto_encrypt from the start; ae5 with a certificate file until side_effect moved it.
+CLIENTS = ['ae4', 'ae5']
 
 
 @pytest.fixture(scope='module')
@@ -27,9 +27,9 @@ def windows(hosts):
 
 
 @pytest.mark.parametrize('node, restarts', [
-    ('node1', 3), ('node2', 3), ('node3', 3),
-    ('node4', 1),   # auto_encrypt from plain: once, at stage 2
-    ('node5', 4),   # three stages with its own certificate, then once more to auto_encrypt
+    ('ae1', 3), ('ae2', 3), ('ae3', 3),
+    ('ae4', 1),   # auto_encrypt from plain: once, at stage 2
+    ('ae5', 4),   # three stages with its own certificate, then once more to auto_encrypt
 ])
 def test_restarts(hosts, node, restarts):
     assert labcheck.restarts_since_prepare(hosts[node]) == restarts
@@ -37,15 +37,15 @@ def test_restarts(hosts, node, restarts):
 
 def test_the_auto_encrypt_client_switched_once_every_server_signs_and_before_any_server_wants_its_certificate(windows):
     # Its one restart came after every server's first (allow_tls, certificate files) and before any server's second.
-    (stop, start), = windows['node4'][-1:]
+    (stop, start), = windows['ae4'][-1:]
     assert all(windows[s][-3][1] < stop for s in SERVERS), windows
     assert all(start < windows[s][-2][0] for s in SERVERS), windows
 
 
-def test_node5_moved_alone(windows):
-    # side_effect restarted node5 only: its last restart came after every other agent's last.
-    last = windows['node5'][-1][0]
-    assert all(windows[n][-1][1] < last for n in NODES if n != 'node5'), windows
+def test_ae5_moved_alone(windows):
+    # side_effect restarted ae5 only: its last restart came after every other agent's last.
+    last = windows['ae5'][-1][0]
+    assert all(windows[n][-1][1] < last for n in NODES if n != 'ae5'), windows
 
 
 @pytest.mark.parametrize('node', SERVERS)
@@ -60,7 +60,7 @@ def test_clients_get_their_certificate_from_the_servers(hosts, node):
     d = labcheck.consul_get(hosts[node], '/v1/agent/self')['DebugConfig']
     assert (d['AutoEncryptTLS'], d['CertFile'], d['VerifyOutgoing'], d['VerifyServerHostname'], d['VerifyIncoming']) == (
         True, '', True, True, False)
-    # The CA that signed the servers' certificates, and no key or certificate of its own (node5's old ones removed).
+    # The CA that signed the servers' certificates, and no key or certificate of its own (ae5's old ones removed).
     assert d['CAFile'] == labcheck.TLS_DIR + '/consul-agent-ca.pem'
     for name in ('consul-agent.pem', 'consul-agent-key.pem'):
         assert not hosts[node].file('%s/%s' % (labcheck.TLS_DIR, name)).exists, name
@@ -76,10 +76,10 @@ def test_reads_through_each_client_reach_servers_that_want_client_certificates(h
     labcheck.assert_members_alive(hosts[node], NODES)
 
 
-@pytest.mark.parametrize('server', ['node2', 'node3'])
+@pytest.mark.parametrize('server', ['ae2', 'ae3'])
 def test_servers_refuse_rpc_without_a_certificate(hosts, server):
-    # From node1, a server with a certificate file: TLS with it is accepted, without one refused, plain closed.
-    labcheck.assert_rpc_tls_enforced(hosts['node1'], server)
+    # From ae1, a server with a certificate file: TLS with it is accepted, without one refused, plain closed.
+    labcheck.assert_rpc_tls_enforced(hosts['ae1'], server)
 
 
 def test_the_switch_run_and_a_second_that_changes_nothing():

@@ -15,12 +15,13 @@ CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 class Agent:
     def __init__(self, ca_file=None, running=True):
         self.ca_file, self.running = ca_file, running
+        self.server, self.auto_encrypt = True, False
 
     def agent_self(self):
         if not self.running:
             raise c.ConsulUnreachable('connection refused')
-        return {'node_name': 'node1', 'server': True, 'data_dir': None, 'gossip': {'enabled': False, 'stage': -1},
-                'tls': {'ca_file': self.ca_file or '', 'stage': 1 if self.ca_file else 0}}
+        return {'node_name': 'node1', 'server': self.server, 'data_dir': None, 'gossip': {'enabled': False, 'stage': -1},
+                'tls': {'ca_file': self.ca_file or '', 'stage': 1 if self.ca_file else 0, 'auto_encrypt': self.auto_encrypt}}
 
     def members(self):
         return [dict(name='node1', address='10.0.0.1', status='alive', server=True)]
@@ -121,3 +122,14 @@ def test_a_stopped_agent_is_not_reachable_and_no_failure(agent, run_module):
     agent.running = False
     result = run_module(consul_agent_info, {})
     assert not result.get('failed') and result['reachable'] is False and 'connection refused' in result['error']
+
+
+def test_an_auto_encrypt_client_serves_none_of_ours(agent, run_module, monkeypatch):
+    read = []
+    monkeypatch.setattr(consul_agent_info, 'served_certificate', lambda client: read.append(1) or 'PEM')
+    agent.server, agent.auto_encrypt = False, True
+    result = run_module(consul_agent_info, dict(served_certificate=True))
+    # null, not '': a rotation plan skips it; a server whose read is missing is never skipped.
+    assert 'served_certificate_pem' in result and result['served_certificate_pem'] is None and read == []
+    agent.server = True  # a server reads as ever
+    assert run_module(consul_agent_info, dict(served_certificate=True))['served_certificate_pem'] == 'PEM'
