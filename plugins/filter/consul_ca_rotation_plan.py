@@ -23,7 +23,8 @@ options:
     type: dict
     required: true
   served:
-    description: The certificate each host serves on its HTTPS API, by inventory name (PEM).
+    description: The certificate each host serves on its HTTPS API, by inventory name (PEM); null for an C(auto_encrypt)
+      client, which serves none of ours and is judged on what it trusts alone.
     type: dict
     required: true
   old_cas:
@@ -88,6 +89,10 @@ _value:
       description: Hosts that serve a certificate of the new CA.
       type: list
       elements: str
+    all_serve_new:
+      description: Whether every host that serves a certificate of ours serves one of the new CA (an C(auto_encrypt)
+        client, whose served value is null, serves none of ours).
+      type: bool
     trust:
       description: Hosts by what they trust, under V(old), V(both) and V(new).
       type: dict
@@ -98,10 +103,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.keyfleet.encryption.plugins.module_utils._consul_tls import ca_rotation_plan
 
 
-def _texts(value, what):
+def _texts(value, what, keep_null=False):
     if not isinstance(value, dict):
         raise AnsibleFilterError('consul_ca_rotation_plan: %s must map hosts to PEM text' % what)
-    return dict((str(host), pem if isinstance(pem, str) else '') for host, pem in value.items())
+    return dict((str(host), pem if isinstance(pem, str) or (keep_null and pem is None) else '') for host, pem in value.items())
 
 
 def _pems(value):
@@ -109,7 +114,7 @@ def _pems(value):
 
 
 def consul_ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation', not_new=(), recorded=None):
-    return ca_rotation_plan(_texts(trusted, 'the input'), _texts(served, 'served'), _pems(old_cas),
+    return ca_rotation_plan(_texts(trusted, 'the input'), _texts(served, 'served', keep_null=True), _pems(old_cas),
                             new_ca if isinstance(new_ca, str) else '', str(rotation_id), _pems(not_new),
                             None if recorded is None else str(recorded))
 

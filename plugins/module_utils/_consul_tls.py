@@ -179,14 +179,16 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
     during a rotation the guard accepts A+B and nothing else, and one A for the whole cluster.
 
     Returns a dict: ``problems``; ``old`` (A's fingerprint, '' when no host trusts it any more); ``new`` (B's);
-    ``serving_new`` (hosts whose served certificate B issued); ``trust`` (hosts by what they trust: old, both, new);
+    ``serving_new`` (hosts whose served certificate B issued); ``all_serve_new`` (every host that serves a certificate of
+    ours serves B's); ``trust`` (hosts by what they trust: old, both, new);
     ``steps``: which of trust_both, certificates, trust_new are left (all hosts serve B: the first two are done);
     ``done``: every host serves a B certificate and trusts B alone.
     ``recorded``: the fingerprint the escrow's record of the rotation holds as current (None: not asked). Files that all
     say "done" are not enough while it is not B's: a run stopped between the last file write and its reload leaves
     agents with the old trust in memory, so trust_new (which reloads every agent) is left until the record says B.
     """
-    plan = dict(problems=[], old='', old_pem='', new='', serving_new=[], trust={'old': [], 'both': [], 'new': []}, steps=[], done=False)
+    plan = dict(problems=[], old='', old_pem='', new='', serving_new=[], all_serve_new=False,
+                trust={'old': [], 'both': [], 'new': []}, steps=[], done=False)
     too_long = sorted(host for host, text in list(trusted.items()) + list(served.items()) if len(text or '') > MAX_PEM_TEXT)
     if too_long:
         plan['problems'].append('%s sent a CA file or certificate longer than %d bytes: no agent holds one that long. Look at '
@@ -255,6 +257,7 @@ def ca_rotation_plan(trusted, served, old_cas, new_ca, rotation_id='the rotation
                                 'would refuse them. Put the old CA back into their CA file (consul_tls_ca_file) and run again.'
                                 % (', '.join(plan['trust']['new']), ', '.join(sorted(set(served) - set(plan['serving_new'])))))
         return plan
+    plan['all_serve_new'] = all_new
     unconfirmed = recorded is not None and recorded != b
     plan['steps'] = ([] if all_new else ['trust_both', 'certificates']) + (
         [] if all_new and len(plan['trust']['new']) == len(trusted) and not unconfirmed else ['trust_new'])

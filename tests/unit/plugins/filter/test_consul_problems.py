@@ -73,3 +73,12 @@ def test_tls_client_certs_problems_over_the_run():
     assert rule(agents) == []
     with pytest.raises(AnsibleFilterError, match='list of agents'):
         rule([{'name': 'node1'}])
+
+
+def test_ca_rotation_plan_keeps_a_null_served_certificate(monkeypatch):
+    plugin = importlib.import_module('ansible_collections.keyfleet.encryption.plugins.filter.consul_ca_rotation_plan')
+    seen = {}
+    monkeypatch.setattr(plugin, 'ca_rotation_plan', lambda trusted, served, *a: seen.update(served=served) or {})
+    plugin.consul_ca_rotation_plan({'n1': 'A', 'n5': 'A'}, {'n1': 'PEM', 'n4': 3, 'n5': None}, ['A'], 'B')
+    # null: an auto_encrypt client, skipped by the plan; anything else that is no text: unknown (''), never skipped.
+    assert seen['served'] == {'n1': 'PEM', 'n4': '', 'n5': None}

@@ -129,7 +129,9 @@ def test_an_auto_encrypt_client_only_trusts():
     # n3 gets its certificate from the servers (None: none of ours to judge); it moves through the trust steps only.
     p = plan([A[1]] * 3, [_leaf(A), _leaf(A), None])
     assert p['problems'] == [] and p['steps'] == ['trust_both', 'certificates', 'trust_new']
+    p = plan([A[1] + B[1]] * 3, [_leaf(B), _leaf(A), None])
+    assert p['problems'] == [] and not p['all_serve_new']
     p = plan([A[1] + B[1]] * 3, [_leaf(B), _leaf(B), None])
-    assert p['problems'] == [] and p['steps'] == ['trust_new'] and p['serving_new'] == ['n1', 'n2']
+    assert p['problems'] == [] and p['steps'] == ['trust_new'] and p['serving_new'] == ['n1', 'n2'] and p['all_serve_new']
     p = plan([B[1]] * 3, [_leaf(B), _leaf(B), None], old_cas=(B[1], A[1]))
     assert p['done']
