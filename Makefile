@@ -20,7 +20,7 @@ export PY_COLORS := 0
 export ANSIBLE_CONNECTION_PLUGINS := $(CURDIR)/tests/lab/connection_plugins
 export ANSIBLE_PIPELINING := True
 
-.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-fleet bench-client-rpc bench-ca-rotate bench-aspera clean
+.PHONY: help deps lab collection lint sanity units molecule test demo bench bench-fleet bench-client-rpc bench-ca-rotate bench-auto-encrypt bench-aspera clean
 
 help:
 	@echo "make demo   build the lab, take a running Consul cluster to gossip encryption and TLS (3 restarts)"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench-fleet  the Consul upshift at fleet scale, an earlier commit against this one (docs/consul-benchmark.md)"
 	@echo "make bench-client-rpc  failed client calls during the upshift, by restart window (docs/consul-benchmark.md)"
 	@echo "make bench-ca-rotate  a Consul CA rotation with HTTPS watchers on every agent: restarts, failed calls, time per step (docs/consul-benchmark.md)"
+	@echo "make bench-auto-encrypt  the TLS upshift on 3 servers + 12 clients, client certificates per agent against auto_encrypt: restarts, failed calls, time per stage"
 	@echo "make bench-aspera  keystores of 1,000 users, one call against a loop (docs/aspera.md)"
 
 deps:
@@ -70,6 +71,9 @@ bench-client-rpc: lab collection
 
 bench-ca-rotate: lab collection
 	tests/lab/bench-ca-rotate.sh
+
+bench-auto-encrypt: lab collection
+	tests/lab/bench-auto-encrypt.sh
 
 bench-aspera: lab collection
 	tests/lab/bench-aspera.sh
