@@ -24,7 +24,7 @@ scenarios() {  # run molecule test for each scenario given, stop at the first fa
   echo "=== molecule done ($(date -u +%T))"
 }
 
-aspera=() others=() mco=() consul_new=() alone=()
+aspera=() others=() mco=() consul_new=() after_checks=() alone=()
 for d in molecule/*/; do
   s=$(basename "$d")
   case $s in
@@ -33,6 +33,9 @@ for d in molecule/*/; do
     mcollective*) mco+=("$s") ;;
     # No watcher times anything in these: they run beside the others (consul_escrow_kv's OpenBao on a port of its own).
     consul_gossip_new | consul_tls_new | consul_gossip_adopt | consul_escrow_kv) consul_new+=("$s") ;;
+    # Times nothing either, and on containers and a network of its own (ae1-5): after the static checks, the
+    # track that ends first.
+    consul_auto_encrypt) after_checks+=("$s") ;;
     # Runs under the oldest and the newest ansible-core instead (scenario_on below).
     consul_encrypt_running) ;;
     *) alone+=("$s") ;;
@@ -46,6 +49,12 @@ track() {  # track NAME COMMAND...: run in the background into its own log
 checks() {
   ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units \
     && tests/lab/package.sh && tests/lab/docs.sh && tests/lab/escrow-kv.sh
+}
+checks_then_scenarios() {  # the static checks, then the scenarios of after_checks, whether the checks passed or not
+  local rc=0
+  checks || rc=1
+  scenarios "${after_checks[@]}" || rc=1
+  return "$rc"
 }
 # The other ansible-core lines (tests/lab/versions.sh): sanity and units on 2.17, 2.18, 2.20 and 2.21, then the
 # escrow tests on the oldest and the newest with the collection installed from its tarball. A track of its own:
@@ -71,8 +80,8 @@ scenario_on() {  # VERSION: the running-cluster upshift under that ansible-core,
   [ "${PIPESTATUS[0]}" = 0 ] || { echo "$s-$v" >>"$logs/failed"; failure_digest "$logs/scenario-$s-$v.log"; echo "=== molecule scenario $s, ansible-core $v FAILED ($(date -u +%T))"; return 1; }
 }
 
-echo "=== side by side ($(date -u +%T)): lint, sanity, units (2.17 to 2.21) | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
-track checks checks
+echo "=== side by side ($(date -u +%T)): lint, sanity, units, then ${after_checks[*]} | 2.17 to 2.21 | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
+track checks checks_then_scenarios
 track versions versions
 track aspera scenarios "${aspera[@]}"
 track others scenarios "${others[@]}"
@@ -88,7 +97,7 @@ for t in checks versions aspera others mcollective consul-new; do
 done
 if [ "$failed" != 0 ]; then
   # Again at the end: what failed, for a reader who sees only the tail.
-  [ "$(cat "$logs/checks.rc")" = 0 ] || { echo "=== the static checks failed; their last lines:"; tail -n 60 "$logs/checks.log"; }
+  [ "$(cat "$logs/checks.rc")" = 0 ] || { echo "=== the static checks, or the scenarios after them, failed; the last lines:"; tail -n 60 "$logs/checks.log"; }
   [ "$(cat "$logs/versions.rc")" = 0 ] || { echo "=== the checks on ansible-core 2.17, 2.18, 2.20, 2.21 failed; their failures:"; grep -E '^(ERROR|FATAL|FAILED|E  )|\[versions\].*FAILED' "$logs/versions.log" | tail -n 60; }
   if [ -f "$logs/failed" ]; then
     while read -r s; do echo "=== $s failed"; failure_digest "$logs/scenario-$s.log"; done <"$logs/failed"
