@@ -711,9 +711,10 @@ def rotation_problems(info, run_nodes, group='consul'):
     return member_problems(info.get('members'), run_nodes, group, alive=True)
 
 
-def contradiction_problems(state, datacenter=None, domain=None, node_name=None):
+def contradiction_problems(state, datacenter=None, domain=None, node_name=None, server=None):
     """Inventory values the running agent contradicts, as sentences. The agent is the truth: a value that says
-    otherwise would name certificates and escrow entries after a datacenter or node the cluster does not have."""
+    otherwise would name certificates and escrow entries after a datacenter or node the cluster does not have, or
+    give a client a server's certificate (which passes it as a server to every agent)."""
     given = [('consul_datacenter', datacenter, state.get('datacenter')),
              ('consul_domain', domain.rstrip('.') if domain else domain, state.get('domain'))]
     wrong = [(var, value) for var, value, theirs in given if value is not None and value != theirs]
@@ -726,6 +727,9 @@ def contradiction_problems(state, datacenter=None, domain=None, node_name=None):
     if node_name is not None and node_name != state.get('node_name'):
         problems.append('the running agent\'s node name is %s, but consul_node_name is %s. Correct or remove it '
                         '(unset, the agent\'s node name is used).' % (json.dumps(state.get('node_name')), json.dumps(node_name)))
+    if server is not None and bool(server) != bool(state.get('server')):
+        problems.append('the running agent is a %s, but consul_server is %s. Correct or remove it (unset, the agent\'s '
+                        'own answer is used).' % ('server' if state.get('server') else 'client', 'true' if server else 'false'))
     return problems
 
 

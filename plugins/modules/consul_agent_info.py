@@ -75,6 +75,13 @@ options:
       - The node name the inventory gives (C(consul_node_name)), compared with the running agent's like O(datacenter).
     type: str
     version_added: 1.0.0
+  server:
+    description:
+      - Whether the inventory says the agent is a server (C(consul_server)), compared with the running agent's answer
+        like O(datacenter); a contradiction is named in RV(problems). Its certificate would otherwise carry the wrong
+        kind of names.
+    type: bool
+    version_added: 1.0.0
   served_certificate:
     description:
       - Also return the certificate the agent serves on its HTTPS API (the first HTTPS URL of O(url)), read from the
@@ -259,7 +266,7 @@ def read_trusted_ca(module, result):
 def main():
     argument_spec = dict(COMMON_ARGUMENT_SPEC, data_dir=dict(type='path'), consul_binary=dict(type='path'),
                          trusted_ca_file=dict(type='path'), gossip_key=dict(type='bool', default=False),
-                         datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'),
+                         datacenter=dict(type='str'), domain=dict(type='str'), node_name=dict(type='str'), server=dict(type='bool'),
                          keyring=dict(type='bool', default=True), served_certificate=dict(type='bool', default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = client_from_params(module.params)
@@ -277,7 +284,7 @@ def main():
         module.fail_json(msg='the agent answers but cannot be read: %s' % e, **result)
     else:
         result.update(reachable=True, state=state, problems=contradiction_problems(
-            state, module.params['datacenter'], module.params['domain'], module.params['node_name']))
+            state, module.params['datacenter'], module.params['domain'], module.params['node_name'], module.params['server']))
         if data_dir and os.path.realpath(data_dir) != os.path.realpath(state['data_dir'] or data_dir):
             module.fail_json(msg='consul_data_dir is %s, but the agent runs with data_dir %s. Set consul_data_dir to %s '
                                  'or leave it unset (the running agent\'s is used).'

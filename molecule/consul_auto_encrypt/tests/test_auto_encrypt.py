@@ -109,3 +109,14 @@ def test_the_ca_rotation_moved_auto_encrypt_clients_by_trust_alone(hosts, runs):
     assert len(a) == 1 and a[0] != b
     for node in NODES:
         assert labcheck.pem_certs(hosts[node].file(labcheck.TLS_DIR + '/consul-agent-ca.pem').content_string) == b, node
+
+
+def test_clients_called_servers_stop_the_run_before_any_change():
+    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'wrong-kind.json')) as f:
+        run = json.load(f)
+    out = ' '.join(run['out'].split())
+    assert run['rc'] == 2
+    for client in CLIENTS:
+        assert '%s: the running agent is a client, but consul_server is true' % client in out, out[-2000:]
+    assert all(a.count('No such file') == 2 for a in run['after']), run['after']
+    assert not run['escrow_made']

@@ -89,6 +89,16 @@ def test_a_node_name_the_agent_contradicts_is_named():
         '(unset, the agent\'s node name is used).']
 
 
+def test_a_kind_the_agent_contradicts_is_named():
+    # A client the inventory calls a server would get a server's certificate: it could pose as one to every agent.
+    client = dict(STATE, server=False)
+    assert c.contradiction_problems(client, server=True) == [
+        'the running agent is a client, but consul_server is true. Correct or remove it (unset, the agent\'s own '
+        'answer is used).']
+    assert c.contradiction_problems(client, server=False) == [] and c.contradiction_problems(client) == []
+    assert 'is a server, but consul_server is false' in c.contradiction_problems(dict(STATE, server=True), server=False)[0]
+
+
 # --- the gossip key: one fingerprint, keyrings, the key's source
 
 def test_one_fingerprint_for_keys_keyrings_and_the_escrow():
