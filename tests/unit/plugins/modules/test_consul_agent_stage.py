@@ -92,6 +92,7 @@ def lab(tmp_path, monkeypatch):
                                    'ca_file': data.get('ca_file', '')}
 
     agent.unhealthy = False
+
     def client_from_params(params):
         agent.mode = params.get('tls_client_certs') or 'per_agent'
         return agent
