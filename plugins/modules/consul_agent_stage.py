@@ -129,6 +129,13 @@ options:
     description: Restart the agent when needed, and wait at the health gate. V(false) only writes the fragments.
     type: bool
     default: true
+  gate:
+    description:
+      - After a restart, wait until the agent is healthy at the stage. V(false) where every agent starts at once (a new
+        cluster): an agent would wait there for members not started yet, holding one of Ansible's forks, so a cluster
+        of more agents than forks would never form. M(keyfleet.encryption.consul_wait) then gates them all.
+    type: bool
+    default: true
   health_before:
     description:
       - Before a restart, wait until every member is alive and a leader is known from this agent (and, on a server,
@@ -317,6 +324,7 @@ def main():
             group=dict(type='str', default='consul'),
             service=dict(type='str', default='consul'),
             restart=dict(type='bool', default=True),
+            gate=dict(type='bool', default=True),
             health_before=dict(type='bool', default=True),
             members=dict(type='list', elements='str', default=[]),
             wait_timeout=dict(type='float', default=120.0),
@@ -471,6 +479,8 @@ def main():
     if rc != 0:
         fail('systemctl restart %s failed: %s' % (p['service'], (out + err).strip()))
     result['restarted'] = True
+    if not p['gate']:
+        finish()
     waited, problems = wait_healthy(client, p['wait_timeout'], p['interval'],
                                     expect_stage=target.get('gossip'), expect_members=p['members'],
                                     expect_tls_stage=target.get('tls'))
