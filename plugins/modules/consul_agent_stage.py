@@ -131,9 +131,10 @@ options:
     default: true
   gate:
     description:
-      - After a restart, wait until the agent is healthy at the stage. V(false) where every agent starts at once (a new
-        cluster): an agent would wait there for members not started yet, holding one of Ansible's forks, so a cluster
-        of more agents than forks would never form. M(keyfleet.encryption.consul_wait) then gates them all.
+      - After a restart, wait until the agent is healthy at the stage.
+      - V(false) where every agent starts at once (a new cluster). An agent would wait there for members not started
+        yet, holding one of Ansible's forks, so a cluster of more agents than forks would never form.
+        M(keyfleet.encryption.consul_wait) then gates them all.
     type: bool
     default: true
   health_before:
