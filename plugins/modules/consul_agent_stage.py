@@ -420,8 +420,8 @@ def main():
 
     def finish():
         # An auto_encrypt client that runs with its certificate from the servers no longer needs its own: only then.
-        switched = result['restarted'] or found['tls'] == FINAL_STAGE or (module.check_mode and restart_needed)
-        if auto == 'client' and target['tls'] == FINAL_STAGE and switched:
+        if auto == 'client' and target['tls'] == FINAL_STAGE and (
+                result['restarted'] or found['tls'] == FINAL_STAGE or (module.check_mode and restart_needed)):
             old = [path for path in (p['tls_cert_file'], p['tls_key_file']) if os.path.lexists(path)]
             if old and not module.check_mode:
                 try:

@@ -309,3 +309,12 @@ def test_a_new_cluster_starts_without_the_gate(lab, run_module):
     applied = run_module(consul_agent_stage, args)
     assert applied['restarted'] and applied['gate_seconds'] is None and not applied.get('failed')
     assert lab['restarts'] == [['restart', 'consul']] and lab['gates'] == []
+
+
+def test_gossip_alone(lab, run_module):
+    # No TLS part: nothing of TLS is read or written (a gossip-only run once failed on a TLS key here).
+    args = dict(lab['args'], parts=['gossip'], stage=1)
+    for check_mode in (True, False):
+        applied = run_module(consul_agent_stage, args, check_mode=check_mode)
+        assert not applied.get('failed') and applied['target'] == {'gossip': 1}, applied
+    assert applied['restarted'] and _tls_fragment(lab) is None
