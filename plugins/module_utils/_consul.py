@@ -815,8 +815,8 @@ def tls_client_certs_problems(agents):
                         % (_names(auto_clients), _names(per_agent_servers)))
     for agent in agents:
         state = agent.get('state') or {}
-        if (state and not state.get('server') and state.get('tls', {}).get('auto_encrypt')
-                and agent['tls_client_certs'] != 'auto_encrypt'):
+        runs_auto_client = bool(state) and not state.get('server') and state.get('tls', {}).get('auto_encrypt')
+        if runs_auto_client and agent['tls_client_certs'] != 'auto_encrypt':
             problems.append('%s runs auto_encrypt.tls, and this collection does not move a client back to a certificate '
                             'file: set consul_tls_client_certs to auto_encrypt for it.' % agent['name'])
         version = state.get('version') or agent.get('version') or ''
