@@ -46,9 +46,12 @@ track() {  # track NAME COMMAND...: run in the background into its own log
   local name=$1; shift
   ( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc" ) &
 }
-checks() {
-  ansible-lint --profile production && tests/lab/ansible-test.sh sanity && tests/lab/ansible-test.sh units \
-    && tests/lab/package.sh && tests/lab/docs.sh && tests/lab/escrow-kv.sh
+checks() {  # stop at the first failure, and name it where the end-of-run summary finds it
+  local c
+  for c in "ansible-lint --profile production" "tests/lab/ansible-test.sh sanity" "tests/lab/ansible-test.sh units" \
+    tests/lab/package.sh tests/lab/docs.sh tests/lab/escrow-kv.sh; do
+    $c || { echo "=== check FAILED: $c" | tee -a "$logs/checks-failed"; return 1; }
+  done
 }
 checks_then_scenarios() {  # the static checks, then the scenarios of after_checks, whether the checks passed or not
   local rc=0
@@ -97,7 +100,14 @@ for t in checks versions aspera others mcollective consul-new; do
 done
 if [ "$failed" != 0 ]; then
   # Again at the end: what failed, for a reader who sees only the tail.
-  [ "$(cat "$logs/checks.rc")" = 0 ] || { echo "=== the static checks, or the scenarios after them, failed; the last lines:"; tail -n 60 "$logs/checks.log"; }
+  [ "$(cat "$logs/checks.rc")" = 0 ] || {
+    echo "=== the static checks, or the scenarios after them, failed"
+    if [ -f "$logs/checks-failed" ]; then
+      cat "$logs/checks-failed"
+      # The check's own last lines, before the scenarios that ran after it.
+      grep -n -B40 -m1 '^=== check FAILED' "$logs/checks.log" | cut -c1-400
+    else tail -n 60 "$logs/checks.log"; fi
+  }
   [ "$(cat "$logs/versions.rc")" = 0 ] || { echo "=== the checks on ansible-core 2.17, 2.18, 2.20, 2.21 failed; their failures:"; grep -E '^(ERROR|FATAL|FAILED|E  )|\[versions\].*FAILED' "$logs/versions.log" | tail -n 60; }
   if [ -f "$logs/failed" ]; then
     while read -r s; do echo "=== $s failed"; failure_digest "$logs/scenario-$s.log"; done <"$logs/failed"
