@@ -14,14 +14,16 @@ author: keyfleet maintainers (@keyfleet)
 description:
   - Sets each setting as one C(key = value) line, as C(ansible.builtin.lineinfile) would one at a time. The last line
     that sets a key is replaced (MCollective reads the file top down, so the last one wins), or the line is
-    appended; a setting whose value is null is removed (every line that sets it).
+    appended; a setting whose value is null is removed (every line that sets it). A name that ends in C(.) with a null
+    value removes every setting under it (V(plugin.psk.)).
   - Writes the file once, atomically, with its owner, group and mode set before the content goes in. Client
     configurations often hold middleware credentials.
   - A symbolic link is followed, as C(ansible.builtin.lineinfile) does. The file it points to is read and written,
     with the owner, group and mode asked for, and the link stays a link. A link whose target's directory is missing
     fails the task, and so does a link loop.
   - Comments and every other line stay as they are, and out of the diff, which shows only the lines of the settings
-    that change (the rest of the file may hold middleware credentials).
+    that change (the rest of the file may hold middleware credentials). The value of a secret setting that changes
+    (C(plugin.psk) and the settings under it, a name with C(password) in it) shows in the diff as C(********).
 extends_documentation_fragment:
   - keyfleet.encryption.attributes
 attributes:
@@ -37,7 +39,9 @@ options:
     type: path
     required: true
   settings:
-    description: The settings, name to value; a null value removes the setting.
+    description:
+      - The settings, name to value; a null value removes the setting.
+      - A null value for a name that ends in C(.) removes every setting under it.
     type: dict
     required: true
   owner:
@@ -56,7 +60,22 @@ options:
       - Settings whose values, as the file sets them before the task, are returned in RV(current). An entry that ends
         in C(.) stands for every setting under it (V(plugin.aes.)).
       - A file that does not exist fails the task when O(read) is given - there is nothing to read.
-      - Read only what holds no secret - the configuration's middleware passwords would be in the task's result.
+      - Read only what holds no secret - the configuration's middleware passwords would be in the task's result -
+        unless the task sets C(no_log) and the value goes to the escrow.
+    type: list
+    elements: str
+    default: []
+  missing_ok:
+    description:
+      - With O(read), a file that does not exist returns an empty RV(current) instead of failing (a client host
+        that has no configuration yet). Any other failure to read still fails the task.
+    type: bool
+    default: false
+  present:
+    description:
+      - Settings whose names, never their values, are returned in RV(present_keys) when the file sets them; an
+        entry that ends in C(.) stands for every setting under it. For a posture report of secrets still in a file.
+      - A file that does not exist sets nothing.
     type: list
     elements: str
     default: []
@@ -81,6 +100,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+path:
+  description: The configuration file, as O(path) gave it.
+  returned: always
+  type: str
+  sample: /etc/mcollective/server.cfg
 changed_keys:
   description: The settings that were (or, in check mode, would be) set or removed.
   returned: always
@@ -91,6 +115,12 @@ current:
   returned: when O(read) is given
   type: dict
   sample: {securityprovider: aes_security, plugin.aes.serializer: marshal}
+present_keys:
+  description: The settings of O(present) that the file sets, names only, in the order of the file.
+  returned: when O(present) is given
+  type: list
+  elements: str
+  sample: [plugin.psk]
 """
 
 import os
@@ -101,16 +131,29 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.keyfleet.encryption.plugins.module_utils._files import attrs_differ, owner_ids, set_attrs, write_private
 
 
+# Settings whose values never show in a diff: the psk provider's pre-shared key, and any password.
+SECRET = re.compile(r'^(plugin\.psk(\..*)?|.*password.*)$', re.IGNORECASE)
+LINE = re.compile(r'^\s*([^=#;\s]+)\s*=\s*(.*?)\s*$')
+
+
+def _pattern(key):
+    # A name ending in '.' with a null value stands for every setting under it.
+    return re.compile(r'^\s*%s%s\s*=' % (re.escape(key), r'[^=\s]*' if key.endswith('.') else ''))
+
+
 def apply(lines, settings):
     """The lines with the settings applied, and the keys that changed."""
     lines, changed = list(lines), []
     for key, value in settings.items():
-        pattern = re.compile(r'^\s*%s\s*=' % re.escape(key))
+        if key.endswith('.') and value is not None:
+            raise ValueError('%s ends in ".": only a null value (remove every setting under it) is allowed' % key)
+        pattern = _pattern(key)
         at = [i for i, line in enumerate(lines) if pattern.match(line)]
         if value is None:
             if at:
+                # the names removed, so the diff shows their lines (a prefix stands for several)
+                changed += [k for k in dict.fromkeys(LINE.match(lines[i]).group(1) for i in at) if k not in changed]
                 lines = [line for i, line in enumerate(lines) if i not in at]
-                changed.append(key)
             continue
         line = '%s = %s' % (key, value)
         if not at:
@@ -123,11 +166,17 @@ def apply(lines, settings):
     return lines, changed
 
 
+def masked(line):
+    """A diff line, with the value of a secret setting replaced."""
+    m = LINE.match(line)
+    return '%s = ********' % m.group(1) if m and SECRET.match(m.group(1)) else line
+
+
 def current(lines, wanted):
     """The values the lines set for the wanted keys (an entry ending in '.' is a prefix); the last line wins."""
     found = {}
     for line in lines:
-        m = re.match(r'^\s*([^=#;\s]+)\s*=\s*(.*?)\s*$', line)
+        m = LINE.match(line)
         if m and any(m.group(1) == w or (w.endswith('.') and m.group(1).startswith(w)) for w in wanted):
             found[m.group(1)] = m.group(2)
     return found
@@ -142,6 +191,8 @@ def main():
             group=dict(type='str'),
             mode=dict(type='str', default='0640'),
             read=dict(type='list', elements='str', default=[]),
+            missing_ok=dict(type='bool', default=False),
+            present=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -156,24 +207,29 @@ def main():
         with open(p['path']) as f:
             before = f.read()
     except FileNotFoundError:
-        if p['read']:
+        if p['read'] and not p['missing_ok']:
             module.fail_json(msg='cannot read %s: no such file' % p['path'])
         before = None
     except (IOError, OSError) as e:
         module.fail_json(msg='cannot read %s: %s' % (p['path'], e))
-    lines, changed_keys = apply((before or '').splitlines(), settings)
+    try:
+        lines, changed_keys = apply((before or '').splitlines(), settings)
+    except ValueError as e:
+        module.fail_json(msg='settings: %s' % e)
     after = '\n'.join(lines) + '\n' if lines else ''
     content_changed = before is None or bool(changed_keys)
     attrs_changed = not content_changed and attrs_differ(p['path'], uid, gid, mode)
-    result = dict(changed=content_changed or attrs_changed, changed_keys=changed_keys)
+    result = dict(changed=content_changed or attrs_changed, changed_keys=changed_keys, path=p['path'])
     if p['read']:
         result['current'] = current((before or '').splitlines(), p['read'])
+    if p['present']:
+        result['present_keys'] = list(current((before or '').splitlines(), p['present']))
     if module._diff and content_changed:
         # only the lines of the settings that change: the rest of the file may hold middleware credentials
         touched = re.compile(r'^\s*(%s)\s*=' % '|'.join(re.escape(k) for k in changed_keys)) if changed_keys else None
 
         def shown(text):
-            return ''.join(line + '\n' for line in text.splitlines() if touched and touched.match(line))
+            return ''.join(masked(line) + '\n' for line in text.splitlines() if touched and touched.match(line))
         result['diff'] = dict(before=shown(before or ''), after=shown(after), before_header=p['path'], after_header=p['path'])
     if not module.check_mode:
         try:

@@ -103,3 +103,54 @@ def test_read_returns_the_asked_settings_and_never_the_middleware_password(tmp_p
 def test_read_of_a_missing_file_fails(tmp_path, run_module):
     r = run_module(mcollective_settings, dict(args(tmp_path / 'none.cfg'), read=['plugin.aes.']), check_mode=True)
     assert r['failed'] and 'cannot read' in r['msg'] and not (tmp_path / 'none.cfg').exists()
+
+
+PSK_CFG = """connector = rabbitmq
+plugin.rabbitmq.pool.1.password = broker-secret
+securityprovider = psk
+plugin.psk = the-psk-value
+plugin.psk.callertype = uid
+plugin.pskother = kept
+"""
+
+
+def test_a_prefix_removes_every_setting_under_it_and_the_diff_never_shows_the_psk(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.write_text(PSK_CFG)
+    wanted = args(cfg, **{'securityprovider': 'aes_security', 'plugin.psk': None, 'plugin.psk.': None})
+    plan = run_module(mcollective_settings, wanted, check_mode=True, diff=True)
+    assert plan['changed'] and cfg.read_text() == PSK_CFG
+    assert sorted(plan['changed_keys']) == ['plugin.psk', 'plugin.psk.callertype', 'securityprovider']
+    # what the module emits: the removed lines are in the diff, their secret values are not
+    assert 'the-psk-value' not in repr(plan) and 'broker-secret' not in repr(plan)
+    assert 'plugin.psk = ********' in plan['diff']['before'] and 'plugin.psk.callertype = ********' in plan['diff']['before']
+    done = run_module(mcollective_settings, wanted)
+    assert done['changed'] and 'the-psk-value' not in repr(done)
+    assert cfg.read_text() == ('connector = rabbitmq\nplugin.rabbitmq.pool.1.password = broker-secret\n'
+                               'securityprovider = aes_security\nplugin.pskother = kept\n')
+    assert not run_module(mcollective_settings, wanted)['changed']
+
+
+def test_a_prefix_takes_only_a_null(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.write_text(PSK_CFG)
+    r = run_module(mcollective_settings, args(cfg, **{'plugin.psk.': 'x'}))
+    assert r['failed'] and 'only a null' in r['msg'] and cfg.read_text() == PSK_CFG
+
+
+def test_present_names_the_secrets_a_file_still_holds_never_their_values(tmp_path, run_module):
+    cfg = tmp_path / 'client.cfg'
+    cfg.write_text(PSK_CFG)
+    r = run_module(mcollective_settings, dict(args(cfg), present=['plugin.psk', 'plugin.psk.']), check_mode=True)
+    assert r['present_keys'] == ['plugin.psk', 'plugin.psk.callertype'] and 'the-psk-value' not in repr(r)
+    cfg.write_text('securityprovider = aes_security\n')
+    assert run_module(mcollective_settings, dict(args(cfg), present=['plugin.psk']), check_mode=True)['present_keys'] == []
+
+
+def test_missing_ok_reads_a_missing_file_as_empty_and_a_read_still_fails_otherwise(tmp_path, run_module):
+    r = run_module(mcollective_settings, dict(args(tmp_path / 'none.cfg'), read=['plugin.psk'], missing_ok=True), check_mode=True)
+    assert not r.get('failed') and r['current'] == {} and not (tmp_path / 'none.cfg').exists()
+    unreadable = tmp_path / 'dir.cfg'
+    unreadable.mkdir()  # reading a directory fails with an OSError other than FileNotFoundError
+    r = run_module(mcollective_settings, dict(args(unreadable), read=['plugin.psk'], missing_ok=True), check_mode=True)
+    assert r['failed'] and 'cannot read' in r['msg']
