@@ -24,6 +24,8 @@ description:
     C(client_hosts), C(play_hosts), C(clients) by host, C(server_key_names) by host, C(shared), C(shared_key_name)).
   - V(puppet) - a server's Puppet keys exist, are named as the plugin accepts, and are RSA of at least 2048 bits
     (C(private_key), C(public_key), C(exists), C(type), C(bits)).
+  - V(psk) - the psk provider's key, read in every configuration the migration switches (C(reads), the results of
+    keyfleet.encryption.mcollective_settings), is one value, and every read succeeded. No message holds a value.
 options:
   _input:
     description: What the check reads, as listed above.
@@ -33,7 +35,7 @@ options:
     description: The group of rules.
     type: str
     required: true
-    choices: [input, psych, host, collective, puppet]
+    choices: [input, psych, host, collective, puppet, psk]
   host:
     description: The host the facts are of, for the messages.
     type: str

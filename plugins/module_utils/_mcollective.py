@@ -37,7 +37,7 @@ def _int(value):
 
 def input_problems(o):
     """The role's options against the scenarios and the plugin: o holds scenario, key_size, serializer,
-    server_keys, ca_cert, insecure_learning, and scenarios - the role's table of each scenario's send, learn and
+    server_keys, ca, ca_enforce, ca_cert, ca_key, insecure_learning, and scenarios - the role's table of each scenario's send, learn and
     shared (roles/mcollective_aes/vars/main.yml, the one copy), which the settings it writes come from too."""
     problems = []
     scenarios = o.get('scenarios') or {}
@@ -51,23 +51,40 @@ def input_problems(o):
         problems.append('mcollective_aes_serializer must be yaml or marshal (got %s)' % o.get('serializer'))
     if o.get('server_keys') not in ('generate', 'puppet'):
         problems.append('mcollective_aes_server_keys must be generate or puppet (got %s)' % o.get('server_keys'))
-    # With ca_cert set the server checks the caller's file in client_cert_dir on every request as an X509
-    # certificate with subject exactly /CN=<caller id>, signed by that CA: bare RSA keys would fail every request.
-    if o.get('ca_cert'):
-        problems.append(
-            'mcollective_aes_ca_cert is set: aes_security then checks the caller\'s file in client_cert_dir on every '
-            'request as an X509 certificate with subject /CN=<caller id> signed by that CA, and this role distributes '
-            'bare RSA public keys, so every request would fail. Leave it empty: use a manual scenario (keys copied by '
-            'this role), or learning with mcollective_aes_insecure_learning=true.')
+    problems += ca_input_problems(o)
     mode = scenarios.get(scenario)
-    if mode and str(mode.get('learn')) == '1' and not _bool(o.get('insecure_learning')):
+    ca_checks = _bool(o.get('ca')) and _bool(o.get('ca_enforce', True))
+    if mode and str(mode.get('learn')) == '1' and not _bool(o.get('insecure_learning')) and not ca_checks:
         problems.append(
-            'mcollective_aes_scenario %s learns public keys from the network: set mcollective_aes_insecure_learning=true '
-            'to accept that anyone on the middleware can plant a key (CVE-2014-3251), or use the manual scenario of the '
-            'same key layout (this role does not issue the CA-signed certificates learning with a CA needs)' % scenario)
+            'mcollective_aes_scenario %s learns public keys from the network: set mcollective_aes_ca=true (the servers '
+            'then learn only certificates the CA signed; with mcollective_aes_ca_enforce true), or '
+            'mcollective_aes_insecure_learning=true to accept that anyone on the middleware can plant a key '
+            '(CVE-2014-3251), or use the manual scenario of the same key layout' % scenario)
     if mode and _bool(mode.get('shared')) and o.get('server_keys') == 'puppet':
         problems.append('mcollective_aes_server_keys=puppet reuses each node\'s own Puppet keys; mcollective_aes_scenario '
                         '%s shares one server key pair: use manual_unique or automatic_unique' % scenario)
+    return problems
+
+
+def ca_input_problems(o):
+    """CA mode (mcollective_aes_ca): a CA given is both halves as PEM text, only with the mode on, and learning
+    keeps the CA's check (insecure_learning would let the servers learn a certificate no CA signed)."""
+    problems = []
+    ca = _bool(o.get('ca'))
+    cert, key = o.get('ca_cert') or '', o.get('ca_key') or ''
+    if (cert or key) and not ca:
+        problems.append('mcollective_aes_ca_cert / mcollective_aes_ca_key are set but mcollective_aes_ca is false: set '
+                        'mcollective_aes_ca=true to issue the callers\' certificates from that CA, or leave them empty')
+    if bool(cert) != bool(key):
+        problems.append('give both mcollective_aes_ca_cert and mcollective_aes_ca_key (the CA certificate and its key, as '
+                        'PEM text), or neither (the role makes a CA and escrows it)')
+    if cert and '-----BEGIN CERTIFICATE-----' not in str(cert):
+        problems.append('mcollective_aes_ca_cert must be the CA certificate as PEM text, not a path or a file name')
+    if key and '-----BEGIN' not in str(key):
+        problems.append('mcollective_aes_ca_key must be the CA key as PEM text, not a path or a file name')
+    if ca and _bool(o.get('insecure_learning')):
+        problems.append('mcollective_aes_insecure_learning=true with mcollective_aes_ca=true: servers would learn keys no '
+                        'CA signed; leave insecure learning off, the CA is what makes learning safe')
     return problems
 
 
@@ -161,11 +178,35 @@ def puppet_problems(host, p):
     return problems
 
 
+def psk_problems(reads):
+    """The psk provider's key in the configurations this migration switches, before it is escrowed and removed:
+    one value, so the escrow holds the one a rollback needs. reads: the settings module's results (read
+    [plugin.psk], missing_ok), each with path and current; a failed read stops the run. Never names a value."""
+    problems, values = [], {}
+    for r in reads or []:
+        if not isinstance(r, dict) or r.get('skipped'):
+            continue
+        if r.get('failed') or 'current' not in r:
+            problems.append('cannot read plugin.psk in %s: %s (a configuration that cannot be read is never taken as '
+                            'holding none)' % (r.get('path') or r.get('item') or '?', r.get('msg') or 'no result'))
+            continue
+        value = (r.get('current') or {}).get('plugin.psk')
+        if value is not None:
+            values.setdefault(value, []).append(str(r.get('path')))
+    if len(values) > 1:
+        groups = sorted(sorted(files) for files in values.values())
+        problems.append('plugin.psk differs between the configurations (%s): the escrow (mcollective_aes_psk_escrow_name) '
+                        'keeps one value for a rollback, so make them one first, or remove the odd ones by hand'
+                        % '; '.join(' and '.join(files) for files in groups))
+    return problems
+
+
 CHECKS = dict(input=lambda host, facts: input_problems(facts),
               psych=lambda host, facts: psych_problems(host, facts.get('rc'), facts.get('version'), facts.get('error')),
               host=lambda host, facts: host_problems(host, facts.get('clients')),
               collective=lambda host, facts: collective_problems(facts),
-              puppet=puppet_problems)
+              puppet=puppet_problems,
+              psk=lambda host, facts: psk_problems(facts.get('reads')))
 
 
 def problems(check, host, facts):

@@ -285,11 +285,29 @@ def _mcollective_reads(facts):
     return facts
 
 
+def _psk_rows(host, found):
+    """A row per configuration read for the psk provider's key (the settings module's present_keys, in a loop):
+    todo while a file still holds one, with the file and never the value."""
+    rows = []
+    for r in (found or {}).get('results') or []:
+        path = r.get('path') or r.get('item') or '?'
+        if _failed(r):
+            rows.append(_row('mcollective', host, 'psk', 'error', 'cannot read %s: %s' % (path, _msg(r))))
+        elif r.get('present_keys'):
+            rows.append(_row('mcollective', host, 'psk', 'todo', '%s still holds %s in plain text' % (path, ', '.join(r['present_keys']))))
+        else:
+            rows.append(_row('mcollective', host, 'psk', 'ok', 'no plugin.psk in %s' % path))
+    return rows
+
+
 def mcollective_rows(host, facts):
+    psk = _psk_rows(host, facts.get('psk'))
+    if facts.get('server') is False:  # a client host: only its configurations
+        return psk
     facts = _mcollective_reads(facts)
     settings = facts.get('settings')
     if settings is None:
-        return [_row('mcollective', host, 'server.cfg', 'error', 'cannot read %s: %s' % (facts.get('config', ''), _msg(facts.get('read'))))]
+        return [_row('mcollective', host, 'server.cfg', 'error', 'cannot read %s: %s' % (facts.get('config', ''), _msg(facts.get('read'))))] + psk
     rows = []
     provider = settings.get('securityprovider', '')
     if provider != 'aes_security':
@@ -300,6 +318,9 @@ def mcollective_rows(host, facts):
         scenario = '%s_%s' % ('automatic' if send and learn else 'manual', 'shared' if shared else 'unique')
         rows.append(_row('mcollective', host, 'scenario', 'ok', '%s (send_pubkey %s, learn_pubkeys %s)' % (
             scenario, '1' if send else '0', '1' if learn else '0')))
+        ca = settings.get('plugin.aes.ca_cert')
+        rows.append(_row('mcollective', host, 'CA', 'ok', 'every caller\'s certificate checked against %s' % ca if ca else
+                         'none: the keys in client_cert_dir are trusted as they are (mcollective_aes_ca)'))
         if shared and _failed(facts.get('escrow_read', {})):
             rows.append(_row('mcollective', host, 'shared server key', 'error', 'cannot read the escrow (%s): %s' % (
                 facts.get('shared_escrow_name', ''), _msg(facts.get('escrow_read')))))
@@ -321,7 +342,7 @@ def mcollective_rows(host, facts):
     else:
         rows.append(_row('mcollective', host, 'client_cert_dir', 'ok' if names else 'todo',
                          '%d key(s): %s' % (len(names), ', '.join(sorted(names))) if names else 'no public keys'))
-    return rows
+    return rows + psk
 
 
 def swarm_rows(host, facts):

@@ -40,9 +40,9 @@ def recap_changed(out):
 
 @pytest.mark.parametrize('case, message', [
     ('weak', 'mcollective_aes_key_size must be at least 2048 bits (got 1024)'),
-    ('learn', 'learns public keys from the network: set mcollective_aes_insecure_learning=true'),
+    ('learn', 'learns public keys from the network: set mcollective_aes_ca=true'),
     ('yaml', 'mcollective_aes_serializer=yaml cannot work on mco-server1: its Ruby has Psych 4.0.3'),
-    ('ca', 'mcollective_aes_ca_cert is set: aes_security then checks the caller'),
+    ('ca', 'mcollective_aes_ca_cert / mcollective_aes_ca_key are set but mcollective_aes_ca is false'),
     ('name', 'each entry needs a name matching'),
     ('duplicate', "duplicates ['alice']"),
     ('puppet_shared', 'mcollective_aes_server_keys=puppet reuses each node'),
@@ -71,9 +71,51 @@ def test_rendered_settings(scenarios, scenario, send, shared):
     assert client['plugin.aes.client_private'] == '/home/alice/.mcollective.d/alice-private.pem'
     assert client['plugin.aes.client_public'] == '/home/alice/.mcollective.d/alice.pem'
     assert server['plugin.aes.serializer'] == client['plugin.aes.serializer'] == 'marshal'
-    # learning needs an explicit insecure_learning (a CA is refused), and only learning scenarios carry it
+    # without the CA, learning needs an explicit insecure_learning, and only learning scenarios carry it
     assert server.get('plugin.aes.insecure_learning') == ('1' if send == '1' else None)
     assert 'plugin.aes.ca_cert' not in server
+
+
+@pytest.mark.parametrize('scenario, checks, learn', [('ca_staged', False, '0'), ('ca', True, '0'), ('ca_learning', True, '1')])
+def test_ca_mode_settings_and_certificates(scenarios, scenario, checks, learn):
+    evidence = scenarios[scenario]
+    server, client = settings(evidence['server_cfg']), settings(evidence['client_cfg'])
+    # each caller's public half is its certificate, CN=<caller id>; the servers check it only once every caller has one
+    assert server['plugin.aes.server_public'] == '/etc/mcollective/ssl/mco-server1-cert.pem'
+    assert client['plugin.aes.client_public'] == '/home/alice/.mcollective.d/alice-cert.pem'
+    assert server.get('plugin.aes.ca_cert') == ('/etc/mcollective/ssl/ca.pem' if checks else None)
+    assert server['plugin.aes.learn_pubkeys'] == learn and 'plugin.aes.insecure_learning' not in server
+    assert evidence['ca_file' if checks else 'cert_dir_alice'].startswith('-----BEGIN CERTIFICATE-----')
+    ca = labcheck.escrow_secret('mcollective_aes_ca_cert')
+    if checks:
+        assert evidence['ca_file'].strip() == ca.strip()
+    from cryptography import x509
+    cert = x509.load_pem_x509_certificate(evidence['cert_dir_alice'].encode('ascii'))
+    assert cert.subject.rfc4514_string() == 'CN=alice'
+    assert cert.issuer == x509.load_pem_x509_certificate(ca.encode('ascii')).subject
+
+
+def test_a_running_collective_moved_into_ca_mode_answers_at_every_step(scenarios):
+    # before (puppet: bare keys), certificates without the check, the check, learning: each step answered
+    for step in ['puppet'] + CA:
+        pings = scenarios[step]['pings']
+        assert [replies(pings[c]) for c in ('alice', 'bob', 'carol')] == [2, 2, 2], (step, pings)
+
+
+@pytest.mark.parametrize('scenario', ['ca', 'ca_learning'])
+def test_ca_mode_refuses_a_certificate_the_ca_did_not_sign_and_one_for_another_caller(scenarios, scenario):
+    pings = scenarios[scenario]['pings']
+    # self-signed CN=mallory, CN=eve from another CA, CN=bob from the collective's CA on mallory's key, a forged id
+    assert [replies(pings[p]) for p in ('mallory', 'mallory_self', 'mallory_eve', 'mallory_as_bob', 'forged')] == [0] * 5, pings
+    for log in scenarios[scenario]['server_log']:
+        if scenario == 'ca_learning':
+            # the plugin read each certificate, found its CN, and the CA did not sign it: nothing was learned
+            assert "Unable to validate certificate 'mallory'' against CA" in log, log
+            assert "Unable to validate certificate 'eve'' against CA" in log, log
+        else:  # nothing learned in a manual scenario: no file for the caller
+            assert 'mallory.pem' in log and 'eve.pem' in log, log
+    for listing in scenarios[scenario]['server_keys']:
+        assert 'mallory.pem' not in listing and 'eve.pem' not in listing
 
 
 def plain(out):
@@ -86,7 +128,9 @@ def replies(out):
     return int(m.group(1)) if m else 0
 
 
-ALL = ['manual_unique_live', 'automatic_unique', 'manual_shared', 'automatic_shared', 'puppet', 'manual_unique']
+ALL = ['manual_unique_live', 'automatic_unique', 'manual_shared', 'automatic_shared', 'puppet', 'ca_staged', 'ca', 'ca_learning',
+       'manual_unique']
+CA = ['ca_staged', 'ca', 'ca_learning']  # the move into CA mode (side_effect.yml), in its order
 
 
 @pytest.mark.parametrize('scenario', ALL)
@@ -104,7 +148,7 @@ def test_a_forged_caller_id_gets_no_reply(scenarios, scenario):
 
 @pytest.mark.parametrize('scenario, learned', [
     ('manual_unique_live', False), ('automatic_unique', True), ('manual_shared', False), ('automatic_shared', True),
-    ('puppet', False), ('manual_unique', False)])
+    ('puppet', False), ('ca_staged', False), ('ca', False), ('manual_unique', False)])
 def test_an_undistributed_key_is_learned_only_where_the_scenario_allows(scenarios, scenario, learned):
     evidence = scenarios[scenario]
     assert replies(evidence['pings']['mallory']) == (2 if learned else 0)
@@ -113,7 +157,7 @@ def test_an_undistributed_key_is_learned_only_where_the_scenario_allows(scenario
             assert 'mallory.pem' in log
 
 
-@pytest.mark.parametrize('scenario', ALL[1:])
+@pytest.mark.parametrize('scenario', [s for s in ALL[1:] if s != 'ca_staged'])  # ca_staged is applied once
 def test_each_scenario_second_run_changes_nothing_and_restarts_nothing(scenarios, scenario):
     assert scenarios[scenario]['rc'] == [0, 0]
     assert set(recap_changed(scenarios[scenario]['out'][1]).values()) == {0}
@@ -220,15 +264,42 @@ def test_system_client_config_root_in_the_users_group_only():
     assert (key.user, key.mode) == ('carol', 0o600)
 
 
-def test_no_private_key_in_the_logs():
-    labcheck.assert_secrets_not_logged([labcheck.escrow_secret('mcollective_aes_shared_server_key')], expect=())
+PSK = 'lab-psk-before-aes'  # prepare.yml's plugin.psk, what the collective ran with before the migration
+# Every configuration the migration switched: each server's server.cfg, each client's own file.
+SWITCHED = [('mco-server1', '/etc/mcollective/server.cfg'), ('mco-server2', '/etc/mcollective/server.cfg'),
+            ('mco-client1', '/home/alice/.mcollective'), ('mco-client1', '/home/bob/.mcollective'),
+            ('mco-client1', '/etc/mcollective/client.cfg')]
+
+
+def test_no_private_key_nor_the_psk_in_the_logs():
+    labcheck.assert_secrets_not_logged([labcheck.escrow_secret('mcollective_aes_shared_server_key'), PSK], expect=())
+
+
+def test_the_psk_is_escrowed_and_gone_from_every_switched_configuration():
+    assert labcheck.escrow_secret('mcollective_psk') == PSK
+    for name, path in SWITCHED:
+        text = host(name).file(path).content_string
+        assert 'aes_security' in text and not re.search(r'^\s*plugin\.psk', text, re.M), (name, path)
+
+
+def posture(name):
+    with open(os.path.join(OUT, 'posture-' + name, 'posture.json')) as f:
+        return [r for r in json.load(f)['rows'] if r['system'] == 'mcollective']
+
+
+def test_posture_shows_the_psk_todo_before_and_ok_after_by_file_never_its_value():
+    before = [(r['host'], r['detail']) for r in posture('before') if r['check'] == 'psk' and r['status'] == 'todo']
+    assert sorted(before) == sorted((n, '%s still holds plugin.psk in plain text' % p) for n, p in SWITCHED)
+    after = [(r['host'], r['detail'], r['status']) for r in posture('converged') if r['check'] == 'psk']
+    assert sorted(after) == sorted((n, 'no plugin.psk in %s' % p, 'ok') for n, p in SWITCHED)
+    for name in ('before', 'converged'):
+        with open(os.path.join(OUT, 'posture-' + name, 'posture.json')) as f:
+            assert PSK not in f.read()
 
 
 def test_posture_after_converge_reads_the_scenario_from_server_cfg():
-    with open(os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'posture-converged', 'posture.json')) as f:
-        report = json.load(f)
-    rows = [r for r in report['rows'] if r['system'] == 'mcollective']
-    assert sorted(set(r['host'] for r in rows)) == ['mco-server1', 'mco-server2']
+    rows = posture('converged')
+    assert sorted(set(r['host'] for r in rows)) == ['mco-client1', 'mco-server1', 'mco-server2']
     assert all(r['status'] == 'ok' for r in rows), rows
     scenario = [r['detail'] for r in rows if r['check'] == 'scenario']
     assert scenario == ['manual_unique (send_pubkey 0, learn_pubkeys 0)'] * 2

@@ -36,12 +36,13 @@ def test_each_input_rule_names_its_variable():
     assert inputs(scenario='magic')[0].startswith('mcollective_aes_scenario must be one of manual_unique, automatic_unique')
     assert inputs(serializer='json') == ['mcollective_aes_serializer must be yaml or marshal (got json)']
     assert inputs(server_keys='hsm') == ['mcollective_aes_server_keys must be generate or puppet (got hsm)']
-    assert inputs(ca_cert='/etc/ca.pem')[0].startswith('mcollective_aes_ca_cert is set: aes_security then checks the caller')
+    assert inputs(ca_cert='/etc/ca.pem')[0].startswith('mcollective_aes_ca_cert / mcollective_aes_ca_key are set but mcollective_aes_ca is false')
 
 
 def test_learning_needs_insecure_learning_cve_2014_3251():
     learn = inputs(scenario='automatic_unique')
-    assert len(learn) == 1 and 'learns public keys from the network: set mcollective_aes_insecure_learning=true' in learn[0]
+    assert len(learn) == 1 and 'learns public keys from the network: set mcollective_aes_ca=true' in learn[0]
+    assert 'mcollective_aes_insecure_learning=true' in learn[0]
     assert inputs(scenario='automatic_unique', insecure_learning='false') == learn
     assert inputs(scenario='manual_shared') == []
 
@@ -53,7 +54,30 @@ def test_puppet_keys_only_with_unique_server_pairs():
 
 
 def test_every_broken_input_rule_at_once():
-    assert len(inputs(key_size=512, serializer='x', ca_cert='/ca', scenario='automatic_shared', server_keys='puppet')) == 5
+    # ca_cert without the mode, without its key, and not PEM: three sentences
+    assert len(inputs(key_size=512, serializer='x', ca_cert='/ca', scenario='automatic_shared', server_keys='puppet')) == 7
+
+
+CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n'
+
+
+def test_ca_mode_makes_learning_safe_and_a_given_ca_is_both_halves_as_pem():
+    assert inputs(ca=True) == [] and inputs(ca='true', ca_cert=CA_PEM, ca_key=KEY_PEM) == []
+    # learning with the CA checking: no insecure_learning needed; and insecure_learning with a CA is a contradiction
+    assert inputs(ca=True, scenario='automatic_unique') == []
+    both = inputs(ca=True, scenario='automatic_unique', insecure_learning=True)
+    assert len(both) == 1 and both[0].startswith('mcollective_aes_insecure_learning=true with mcollective_aes_ca=true')
+    # the first step of a move into CA mode (servers do not check yet) cannot learn safely
+    staged = inputs(ca=True, ca_enforce=False, scenario='automatic_unique')
+    assert len(staged) == 1 and 'learns public keys from the network' in staged[0]
+    assert inputs(ca=True, ca_cert=CA_PEM) == ['give both mcollective_aes_ca_cert and mcollective_aes_ca_key (the CA certificate '
+                                               'and its key, as PEM text), or neither (the role makes a CA and escrows it)']
+    key_path = inputs(ca=True, ca_cert=CA_PEM, ca_key='/root/ca.key')
+    assert key_path == ['mcollective_aes_ca_key must be the CA key as PEM text, not a path or a file name']
+    assert '/root/ca.key' not in key_path[0]
+    off = inputs(ca_cert=CA_PEM, ca_key=KEY_PEM)
+    assert len(off) == 1 and 'mcollective_aes_ca is false' in off[0] and 'MIIB' not in off[0]
 
 
 def test_yaml_serializer_needs_psych_below_4():
@@ -117,3 +141,18 @@ def test_filter_refuses_an_unknown_check():
         mcollective_aes_problems({}, 'everything')
     with pytest.raises(AnsibleFilterError):
         mcollective_aes_problems([], 'input')
+
+
+def test_psk_one_value_across_the_configurations_and_never_a_value_in_a_message():
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._mcollective import psk_problems
+    same = [{'path': '/etc/mcollective/server.cfg', 'current': {'plugin.psk': 'k1'}},
+            {'path': '/home/alice/.mcollective', 'current': {'plugin.psk': 'k1'}},
+            {'path': '/home/bob/.mcollective', 'current': {}}, {'skipped': True}]
+    assert psk_problems(same) == [] and psk_problems([]) == []
+    odd = same + [{'path': '/etc/mcollective/client.cfg', 'current': {'plugin.psk': 'k2-secret'}}]
+    got = psk_problems(odd)
+    assert len(got) == 1 and 'mcollective_aes_psk_escrow_name' in got[0] and '/etc/mcollective/client.cfg' in got[0]
+    assert 'k1' not in got[0] and 'k2-secret' not in got[0]
+    # a read that failed is never taken as "no psk"
+    failed = psk_problems([{'path': '/etc/mcollective/server.cfg', 'failed': True, 'msg': 'Permission denied'}])
+    assert len(failed) == 1 and 'Permission denied' in failed[0] and 'server.cfg' in failed[0]

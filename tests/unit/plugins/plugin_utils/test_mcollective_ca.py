@@ -260,6 +260,8 @@ def test_ruby_aes_security_accepts_what_the_ca_issues(ca, alice):
     stdin = ca[0] + issue('alice', alice, *ca) + forged['self-signed'] + forged['another CA']
     run = subprocess.run(['podman', 'run', '--rm', '-i', LAB_IMAGE, 'ruby', '-ropenssl', '-e', RUBY], input=stdin,
                          capture_output=True, text=True, timeout=300)
+    if run.returncode in (125, 126):  # podman could not start a container here (no lab settings): not the plugin's answer
+        pytest.skip('podman cannot run the lab image here: %s' % run.stderr.strip()[:200])
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ['true /CN=alice "alice"', 'false /CN=alice "alice"', 'false /CN=alice "alice"']
 

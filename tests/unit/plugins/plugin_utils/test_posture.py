@@ -328,3 +328,25 @@ def test_a_failure_whose_msg_is_no_text_is_still_a_row():
     hosts = [host('h1', keyfleet_posture_failures=[{'system': 'consul', 'msg': ['a', 'b']}])]
     rows = p.fleet_rows(hosts, {'consul': [['h1']]})
     assert [(r['host'], r['status']) for r in rows] == [('h1', 'error')]
+
+
+def test_mcollective_psk_rows_name_the_file_never_the_value():
+    found = {'results': [{'path': '/etc/mcollective/server.cfg', 'present_keys': ['plugin.psk'], 'item': '/etc/mcollective/server.cfg'},
+                         {'path': '/home/alice/.mcollective', 'present_keys': []},
+                         {'item': '/home/bob/.mcollective', 'failed': True, 'msg': 'Permission denied'}]}
+    rows = p.mcollective_rows('c1', dict(server=False, psk=found))
+    assert [(r['check'], r['status']) for r in rows] == [('psk', 'todo'), ('psk', 'ok'), ('psk', 'error')]
+    assert '/etc/mcollective/server.cfg' in rows[0]['detail'] and 'Permission denied' in rows[2]['detail']
+    server = p.mcollective_rows('s1', dict(settings={'securityprovider': 'aes_security'}, client_keys=[], psk=found))
+    assert [r['check'] for r in server][-3:] == ['psk', 'psk', 'psk'] and server[0]['check'] == 'scenario'
+
+
+def test_mcollective_ca_row_says_whether_the_servers_check_callers_against_a_ca():
+    base = {'securityprovider': 'aes_security', 'plugin.aes.send_pubkey': '0', 'plugin.aes.learn_pubkeys': '0'}
+    with_ca = p.mcollective_rows('s1', dict(settings=dict(base, **{'plugin.aes.ca_cert': '/etc/mcollective/ssl/ca.pem'}), client_keys=['a']))
+    without = p.mcollective_rows('s1', dict(settings=base, client_keys=['a']))
+    ca = [r['detail'] for r in with_ca if r['check'] == 'CA']
+    assert ca == ["every caller's certificate checked against /etc/mcollective/ssl/ca.pem"]
+    assert [r['detail'] for r in without if r['check'] == 'CA'][0].startswith('none:')
+    # not on aes_security yet: no CA row, the scenario row says todo
+    assert 'CA' not in [r['check'] for r in p.mcollective_rows('s1', dict(settings={'securityprovider': 'psk'}, client_keys=[]))]
