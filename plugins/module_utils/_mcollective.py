@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-# Servers load <client_cert_dir>/<name>.pem: the caller id must be a plain file name.
-NAME = re.compile(r'^[\w.-]+$')
+# Servers load <client_cert_dir>/<name>.pem: the caller id must be a plain file name, and the plugin reads it
+# with Ruby's /^cert=([\w\.\-]+)/, whose \w is ASCII only. At most 64: a certificate's CN (CA mode) is no longer.
+NAME = re.compile(r'[A-Za-z0-9_.-]{1,64}\Z')
+NAME_RULE = '[A-Za-z0-9_.-], 1 to 64 characters'
 MIN_BITS = 2048
 DEFAULT_CLIENT_CONFIG = '/etc/mcollective/client.cfg'
 
@@ -120,8 +122,8 @@ def host_problems(host, clients):
         entry = entry if isinstance(entry, dict) else {'name': entry}
         name, user = entry.get('name'), entry.get('user')
         if not (isinstance(name, str) and NAME.match(name)) or not user:
-            problems.append('mcollective_aes_clients on %s: each entry needs a name matching [\\w.-]+ (the caller id and '
-                            'key file name) and a user; got %s' % (host, _shown(entry)))
+            problems.append('mcollective_aes_clients on %s: each entry needs a name matching %s (the caller id and '
+                            'key file name) and a user; got %s' % (host, NAME_RULE, _shown(entry)))
     configs = [(c.get('config') if isinstance(c, dict) else None) or DEFAULT_CLIENT_CONFIG for c in clients or []]
     if len(set(configs)) != len(configs):
         problems.append('mcollective_aes_clients on %s: each client needs its own config file (got %s); one file holds '
@@ -139,7 +141,8 @@ def collective_problems(c):
     public key), and key names unique and plain (servers load <client_cert_dir>/<name>.pem).
 
     c: server_hosts, client_hosts, play_hosts, clients (each client host's mcollective_aes_clients, in the order
-    of client_hosts), server_key_names (each server's key name), shared (bool), shared_key_name."""
+    of client_hosts), server_key_names (each server's key name), shared (bool), shared_key_name, and in CA mode
+    ca_common_name (the subject CN of a CA the role makes)."""
     problems = []
     hosts = list(c.get('server_hosts') or []) + list(c.get('client_hosts') or [])
     outside = [h for h in hosts if h not in (c.get('play_hosts') or [])]
@@ -156,9 +159,13 @@ def collective_problems(c):
     dup = [n for n in dict.fromkeys(names) if names.count(n) > 1]
     bad = [n for n in names if not (isinstance(n, str) and NAME.match(n))]
     if dup or bad:
-        problems.append('key names must be unique in the collective and match [\\w.-]+, as servers load '
+        problems.append('key names must be unique in the collective and match ' + NAME_RULE + ', as servers load '
                         '<client_cert_dir>/<name>.pem: duplicates %s, bad %s (mcollective_aes_clients names, '
                         'mcollective_aes_server_key_name, mcollective_aes_shared_key_name)' % (dup, bad))
+    cn = c.get('ca_common_name')
+    if cn and cn in names:
+        problems.append('mcollective_aes_ca_common_name %s is also a caller id: the CA\'s certificate and that caller\'s '
+                        'would have the same subject; give the CA another name' % cn)
     return problems
 
 
@@ -171,7 +178,7 @@ def puppet_problems(host, p):
     exists = list(p.get('exists') or [])
     if len(exists) != 2 or not all(exists) or not NAME.match(stem):
         problems.append('%s: mcollective_aes_puppet_private_key / mcollective_aes_puppet_public_key must exist and be '
-                        'named [\\w.-]+.pem (got %s, %s)' % (host, p.get('private_key'), p.get('public_key')))
+                        'named <%s>.pem (got %s, %s)' % (host, NAME_RULE, p.get('private_key'), p.get('public_key')))
     elif 'type' in p and (p.get('type') != 'RSA' or (_int(p.get('bits')) or 0) < MIN_BITS):
         problems.append('%s: %s is %s %s bits; aes_security needs RSA of at least %d bits (mcollective_aes_puppet_private_key)'
                         % (host, p.get('private_key'), p.get('type'), p.get('bits') or '?', MIN_BITS))
@@ -187,8 +194,10 @@ def psk_problems(reads):
         if not isinstance(r, dict) or r.get('skipped'):
             continue
         if r.get('failed') or 'current' not in r:
+            item = r.get('item')
+            path = r.get('path') or (item.get('config') if isinstance(item, dict) else item) or DEFAULT_CLIENT_CONFIG
             problems.append('cannot read plugin.psk in %s: %s (a configuration that cannot be read is never taken as '
-                            'holding none)' % (r.get('path') or r.get('item') or '?', r.get('msg') or 'no result'))
+                            'holding none)' % (path, r.get('msg') or 'no result'))
             continue
         value = (r.get('current') or {}).get('plugin.psk')
         if value is not None:

@@ -138,7 +138,7 @@ LINE = re.compile(r'^\s*([^=#;\s]+)\s*=\s*(.*?)\s*$')
 
 def _pattern(key):
     # A name ending in '.' with a null value stands for every setting under it.
-    return re.compile(r'^\s*%s%s\s*=' % (re.escape(key), r'[^=\s]*' if key.endswith('.') else ''))
+    return re.compile(r'^\s*%s%s\s*=' % (re.escape(key), r'[^=#;\s]*' if key.endswith('.') else ''))
 
 
 def apply(lines, settings):
@@ -204,12 +204,15 @@ def main():
         module.fail_json(msg='owner, group or mode: %s' % e)
     settings = dict((k, None if v is None else str(v)) for k, v in p['settings'].items())
     try:
-        with open(p['path']) as f:
+        with open(p['path'], encoding='utf-8') as f:
             before = f.read()
     except FileNotFoundError:
         if p['read'] and not p['missing_ok']:
             module.fail_json(msg='cannot read %s: no such file' % p['path'])
         before = None
+    except UnicodeDecodeError:
+        # Fail closed, and without the bytes (the file may hold a middleware password).
+        module.fail_json(msg='cannot read %s: it is not UTF-8 text' % p['path'])
     except (IOError, OSError) as e:
         module.fail_json(msg='cannot read %s: %s' % (p['path'], e))
     try:

@@ -94,7 +94,7 @@ def test_client_entries_of_a_host():
     good = [{'name': 'alice', 'user': 'alice'}, {'name': 'bob.ops', 'user': 'bob', 'config': '/home/bob/.mcollective'}]
     assert m.host_problems('c1', good) == []
     bad = m.host_problems('c1', [{'name': 'al ice', 'user': 'alice'}])
-    assert bad == ['mcollective_aes_clients on c1: each entry needs a name matching [\\w.-]+ (the caller id and key file '
+    assert bad == ['mcollective_aes_clients on c1: each entry needs a name matching [A-Za-z0-9_.-], 1 to 64 characters (the caller id and key file '
                    'name) and a user; got {"name": "al ice", "user": "alice"}']
     assert 'each entry needs a name matching' in m.host_problems('c1', [{'name': 'alice'}])[0]
     shared = m.host_problems('c1', [{'name': 'a', 'user': 'a'}, {'name': 'b', 'user': 'b'}])
@@ -156,3 +156,27 @@ def test_psk_one_value_across_the_configurations_and_never_a_value_in_a_message(
     # a read that failed is never taken as "no psk"
     failed = psk_problems([{'path': '/etc/mcollective/server.cfg', 'failed': True, 'msg': 'Permission denied'}])
     assert len(failed) == 1 and 'Permission denied' in failed[0] and 'server.cfg' in failed[0]
+
+
+def test_names_are_what_the_plugin_reads_ascii_and_at_most_64():
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._mcollective import host_problems
+    for bad in ('\u00e5lice', 'alice\n', 'a' * 65, 'al/ice', ''):
+        assert host_problems('c1', [{'name': bad, 'user': 'alice'}]), bad
+    assert host_problems('c1', [{'name': 'a' * 64, 'user': 'alice'}, {'name': 'b-1.x_y', 'user': 'b', 'config': '/b'}]) == []
+
+
+def test_a_ca_made_by_the_role_is_not_named_as_a_caller():
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._mcollective import collective_problems
+    c = dict(server_hosts=['s1'], client_hosts=['c1'], play_hosts=['s1', 'c1'], clients=[[{'name': 'alice'}]],
+             server_key_names=['s1'], shared=False, shared_key_name='x')
+    assert collective_problems(dict(c, ca_common_name='MCollective CA')) == []
+    got = collective_problems(dict(c, ca_common_name='s1'))
+    assert got == ["mcollective_aes_ca_common_name s1 is also a caller id: the CA's certificate and that caller's would have "
+                   "the same subject; give the CA another name"]
+
+
+def test_psk_read_failure_of_a_client_item_names_its_file():
+    from ansible_collections.keyfleet.encryption.plugins.module_utils._mcollective import psk_problems
+    got = psk_problems([{'failed': True, 'msg': 'Is a directory', 'item': {'name': 'alice', 'config': '/home/alice/.mcollective'}}])
+    assert got == ['cannot read plugin.psk in /home/alice/.mcollective: Is a directory (a configuration that cannot be read '
+                   'is never taken as holding none)']

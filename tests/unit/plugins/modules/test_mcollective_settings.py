@@ -154,3 +154,15 @@ def test_missing_ok_reads_a_missing_file_as_empty_and_a_read_still_fails_otherwi
     unreadable.mkdir()  # reading a directory fails with an OSError other than FileNotFoundError
     r = run_module(mcollective_settings, dict(args(unreadable), read=['plugin.psk'], missing_ok=True), check_mode=True)
     assert r['failed'] and 'cannot read' in r['msg']
+
+
+def test_a_prefix_leaves_odd_names_that_are_not_settings_and_a_non_utf8_file_fails_without_its_bytes(tmp_path, run_module):
+    cfg = tmp_path / 'server.cfg'
+    cfg.write_text('plugin.psk.a#b = x\nplugin.psk;c = y\nplugin.psk.d = z\n')
+    r = run_module(mcollective_settings, args(cfg, **{'plugin.psk.': None}))
+    assert not r.get('failed') and r['changed_keys'] == ['plugin.psk.d']
+    assert cfg.read_text() == 'plugin.psk.a#b = x\nplugin.psk;c = y\n'
+    cfg.write_bytes(b'plugin.rabbitmq.pool.1.password = caf\xe9-secret\nplugin.psk = k\n')
+    for extra in (dict(read=['plugin.psk']), dict(present=['plugin.psk'])):
+        r = run_module(mcollective_settings, dict(args(cfg), **extra), check_mode=True)
+        assert r['failed'] and 'not UTF-8' in r['msg'] and 'secret' not in repr(r)
