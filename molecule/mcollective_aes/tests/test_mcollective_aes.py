@@ -48,11 +48,14 @@ def recap_changed(out):
     ('puppet_shared', 'mcollective_aes_server_keys=puppet reuses each node'),
     ('missing_host', 'hosts of the collective not in this run'),
     ('weak_puppet', '/root/weak-private.pem is RSA 1024 bits; aes_security needs RSA of at least 2048 bits'),
+    ('facts', 'host mco-server1 returned facts named as variables this run decides with (keyfleet_escrow_file)'),
 ])
 def test_bad_input_is_named_and_nothing_is_written(case, message):
     bad = load('mco-bad.json')
     assert message in ' '.join(bad['messages'][case].split())
     assert bad['unchanged'] is True
+    # the escrow the hostile host named was never written (the controller's file)
+    assert not os.path.exists('/tmp/keyfleet-lab-stolen.vault')
 
 
 @pytest.mark.parametrize('scenario, send, shared', [
