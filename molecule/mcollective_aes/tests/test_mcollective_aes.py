@@ -79,15 +79,16 @@ def test_rendered_settings(scenarios, scenario, send, shared):
     assert 'plugin.aes.ca_cert' not in server
 
 
-@pytest.mark.parametrize('scenario, checks, learn', [('ca_staged', False, '0'), ('ca', True, '0'), ('ca_learning', True, '1')])
-def test_ca_mode_settings_and_certificates(scenarios, scenario, checks, learn):
+@pytest.mark.parametrize('scenario, checks, learn, server', [('ca_staged', False, '0', 'mco-server1'), ('ca', True, '0', 'mco-server1'),
+                                                             ('ca_learning', True, '1', 'mcollective-servers')])
+def test_ca_mode_settings_and_certificates(scenarios, scenario, checks, learn, server):
     evidence = scenarios[scenario]
-    server, client = settings(evidence['server_cfg']), settings(evidence['client_cfg'])
+    cfg, client = settings(evidence['server_cfg']), settings(evidence['client_cfg'])
     # each caller's public half is its certificate, CN=<caller id>; the servers check it only once every caller has one
-    assert server['plugin.aes.server_public'] == '/etc/mcollective/ssl/mco-server1-cert.pem'
+    assert cfg['plugin.aes.server_public'] == '/etc/mcollective/ssl/%s-cert.pem' % server
     assert client['plugin.aes.client_public'] == '/home/alice/.mcollective.d/alice-cert.pem'
-    assert server.get('plugin.aes.ca_cert') == ('/etc/mcollective/ssl/ca.pem' if checks else None)
-    assert server['plugin.aes.learn_pubkeys'] == learn and 'plugin.aes.insecure_learning' not in server
+    assert cfg.get('plugin.aes.ca_cert') == ('/etc/mcollective/ssl/ca.pem' if checks else None)
+    assert cfg['plugin.aes.learn_pubkeys'] == learn and 'plugin.aes.insecure_learning' not in cfg
     assert evidence['ca_file' if checks else 'cert_dir_alice'].startswith('-----BEGIN CERTIFICATE-----')
     ca = labcheck.escrow_secret('mcollective_aes_ca_cert')
     if checks:
