@@ -86,12 +86,12 @@ scenario_on() {  # VERSION: the running-cluster upshift under that ansible-core,
 }
 
 echo "=== side by side ($(date -u +%T)): lint, sanity, units, then ${after_checks[*]} | 2.17 to 2.21 | ${aspera[*]} | ${others[*]} | ${mco[*]} | ${consul_new[*]}"
-# The phase ends with its longest track (mcollective, then consul-new): the tracks of pure computation yield the
-# CPU to them and take what is left (the same work, ended sooner; the checks' scenario times nothing).
+# The phase ends with its longest tracks (mcollective, then consul-new; the others ended 3 to 10 min before them):
+# the rest yield the CPU to them and take what is left - the same work, ended sooner. None of them times anything.
 track -n 5 checks checks_then_scenarios
 track -n 10 versions versions
-track aspera scenarios "${aspera[@]}"
-track others scenarios "${others[@]}"
+track -n 5 aspera scenarios "${aspera[@]}"
+track -n 5 others scenarios "${others[@]}"
 # A track of its own: it waits on podman exec more than it computes.
 track mcollective scenarios "${mco[@]}"
 track consul-new scenarios "${consul_new[@]}"
