@@ -58,9 +58,19 @@ class Connection(PodmanConnection):
         self._mount_point = None
         self._connected = True
 
+    def _remote_user(self):
+        # Older containers.podman keep it in self.user, newer ones (2.20's and 2.21's lines) only as an option.
+        user = getattr(self, 'user', None)
+        if user is None:
+            try:
+                user = self.get_option('remote_user')
+            except KeyError:
+                user = None
+        return user
+
     def _target(self):
         """(pid, env) of the container's init, or None: podman exec then."""
-        if os.geteuid() != 0 or self.user or os.environ.get('KEYFLEET_LAB_PODMAN_EXEC'):
+        if os.geteuid() != 0 or self._remote_user() or os.environ.get('KEYFLEET_LAB_PODMAN_EXEC'):
             return None
         name = self._container_id
         cache = os.path.join(tempfile.gettempdir(), 'keyfleet-lab-nsenter', '%s.json' % name.replace('/', '_'))
@@ -71,7 +81,13 @@ class Connection(PodmanConnection):
                 return known['pid'], known['env']
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        rc, out, dummy = self._podman(['inspect', '--format', '{{json .}}'], use_container_id=True)
+        # Not through the parent's helpers: their names differ between containers.podman releases.
+        try:
+            p = subprocess.run([self.get_option('podman_executable') or 'podman', 'inspect', '--format', '{{json .}}', name],
+                               capture_output=True, check=False)
+        except OSError:
+            return None
+        rc, out = p.returncode, p.stdout
         if rc != 0:
             return None
         try:
