@@ -28,10 +28,13 @@ import datetime
 import hashlib
 import re
 
+# The words for a key, as the Consul certificate policy says them.
+from ansible_collections.keyfleet.encryption.plugins.plugin_utils._consul_tls import describe_key as _describe
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
     HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_ERROR = True, None
 except ImportError as e:  # named by every function below, as a clear error
@@ -72,20 +75,6 @@ def _utc(cert, attr):
 
 def _spki(public):
     return public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _describe(public):
-    if isinstance(public, rsa.RSAPublicKey):
-        return 'an RSA key of %d bits' % public.key_size
-    if isinstance(public, ec.EllipticCurvePublicKey):
-        return 'an EC key on %s' % public.curve.name
-    if isinstance(public, dsa.DSAPublicKey):
-        return 'a DSA key of %d bits' % public.key_size
-    if isinstance(public, ed25519.Ed25519PublicKey):
-        return 'an Ed25519 key'
-    if isinstance(public, ed448.Ed448PublicKey):
-        return 'an Ed448 key'
-    return 'a key of type %s' % type(public).__name__
 
 
 def _bytes(pem):
